@@ -1,0 +1,69 @@
+"""`python -m dashboard …`: the command-line interface (click)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from dashboard import db as dbmod
+from dashboard import reference
+from dashboard.commands.options import db_option, resolve_db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Supervisor analytics dashboard for public-service contact centres."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@db_option
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(db_url: str | None, revision: str) -> None:
+    """Create or upgrade the schema (Alembic migrations)."""
+    url = resolve_db(db_url)
+    dbmod.upgrade(url, revision)
+    click.echo(f"schema at {revision}")
+
+
+@main.group("reference")
+def reference_group() -> None:
+    """Reference data: sites, départements, coverage, campaigns."""
+
+
+@reference_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=reference.PILOT_FILE)
+@db_option
+def reference_load(file: Path, db_url: str | None) -> None:
+    """Load (insert or update) reference data from a TOML FILE [default: the pilot's]."""
+    url = resolve_db(db_url)
+    dbmod.upgrade(url)
+    try:
+        counts = reference.load_reference(dbmod.get_engine(url), file)
+    except reference.ReferenceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
+
+
+# Each subcommand lives in its own module under dashboard/commands; a module missing
+# from a partial checkout must not break the others.
+for _module, _name in (
+    ("demo", "demo"),
+    ("ingest", "ingest"),
+    ("kpis", "kpis"),
+    ("staffing", "staffing"),
+):
+    try:
+        _mod = importlib.import_module(f"dashboard.commands.{_module}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"dashboard.commands.{_module}":
+            raise
+        continue
+    main.add_command(getattr(_mod, _name))

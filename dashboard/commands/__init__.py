@@ -1,0 +1,1 @@
+"""Subcommands of `python -m dashboard`, one module each; registered in dashboard.cli."""

@@ -1,0 +1,103 @@
+"""Settings: environment variables first, then `.streamlit/secrets.toml`, then defaults.
+
+Every setting is listed in SETTINGS with its environment variable, its key in the
+`[dashboard]` section of the secrets file, its default and a one-line description; the
+README's settings table is checked against this list by a test.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_URL = "sqlite:///data/demo.sqlite"
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented setting."""
+
+    env: str
+    key: str
+    default: str | None
+    description: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DASHBOARD_DB_URL", "db_url", DEFAULT_DB_URL,
+            "SQLAlchemy URL of the database (PostgreSQL in production)"),
+    Setting("DASHBOARD_SECRETS_FILE", "", ".streamlit/secrets.toml",
+            "where to read the `[dashboard]` settings section from"),
+    Setting("DASHBOARD_CALLER_KEY_SECRET", "caller_key_secret", None,
+            "secret key of the keyed hash that replaces caller ids (required to import them)"),
+    Setting("DASHBOARD_SL_SECONDS", "sl_seconds", "20",
+            "service-level threshold in seconds, when a site sets none"),
+    Setting("DASHBOARD_SHORT_ABANDON_SECONDS", "short_abandon_seconds", "5",
+            "abandons shorter than this are short abandons, when a site sets none"),
+    Setting("DASHBOARD_SL_TARGET", "sl_target", "0.8",
+            "service-level target (fraction), when a site sets none"),
+    Setting("DASHBOARD_ANSWER_RATE_TARGET", "answer_rate_target", "0.85",
+            "answer-rate target (fraction), when a site sets none"),
+)
+
+
+def secrets_path() -> Path:
+    """Path of the secrets file; tests point DASHBOARD_SECRETS_FILE elsewhere."""
+    raw = os.environ.get("DASHBOARD_SECRETS_FILE", ".streamlit/secrets.toml")
+    path = Path(raw)
+    return path if path.is_absolute() else ROOT / path
+
+
+def _secrets_section() -> dict:
+    path = secrets_path()
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return dict(tomllib.load(fh).get("dashboard", {}))
+
+
+def get(env: str) -> str | None:
+    """Value of the setting named by its environment variable."""
+    setting = next(s for s in SETTINGS if s.env == env)
+    if env in os.environ and os.environ[env] != "":
+        return os.environ[env]
+    if setting.key:
+        value = _secrets_section().get(setting.key)
+        if value is not None:
+            return str(value)
+    return setting.default
+
+
+def db_url() -> str:
+    """Database URL; a relative SQLite path is taken from the project root."""
+    url = get("DASHBOARD_DB_URL") or DEFAULT_DB_URL
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        rel = url[len(prefix):]
+        if rel and rel != ":memory:":
+            url = prefix + str(ROOT / rel)
+    return url
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Metric thresholds of spec/metrics.md; per-site values override these defaults."""
+
+    sl_seconds: int = 20
+    short_abandon_seconds: int = 5
+    sl_target: float = 0.8
+    answer_rate_target: float = 0.85
+
+
+def default_thresholds() -> Thresholds:
+    """Thresholds from the settings."""
+    return Thresholds(
+        sl_seconds=int(get("DASHBOARD_SL_SECONDS")),
+        short_abandon_seconds=int(get("DASHBOARD_SHORT_ABANDON_SECONDS")),
+        sl_target=float(get("DASHBOARD_SL_TARGET")),
+        answer_rate_target=float(get("DASHBOARD_ANSWER_RATE_TARGET")),
+    )

@@ -1,0 +1,80 @@
+"""Reference data (sites, départements, coverage, campaigns): load from TOML, read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection, Engine, select
+
+from dashboard import schema
+
+PILOT_FILE = Path(__file__).resolve().parent / "pilot.toml"
+
+_KEYS = {
+    "sites": ("code",),
+    "departments": ("code",),
+    "coverage": ("site", "department", "start_date"),
+    "campaigns": ("name",),
+}
+
+
+class ReferenceError(ValueError):
+    """The reference file is not valid."""
+
+
+def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
+    """Parse a reference TOML file into rows per table."""
+    with Path(path).open("rb") as fh:
+        data = tomllib.load(fh)
+    unknown = set(data) - set(_KEYS)
+    if unknown:
+        raise ReferenceError(f"{path}: unknown section(s) {sorted(unknown)}")
+    out = {name: [dict(row) for row in data.get(name, [])] for name in _KEYS}
+    for row in out["coverage"] + out["campaigns"]:
+        for key in ("start_date", "end_date"):
+            if key in row and not isinstance(row[key], dt.date):
+                raise ReferenceError(f"{path}: {key} must be a TOML date, got {row[key]!r}")
+    return out
+
+
+def upsert_reference(conn: Connection, data: dict[str, list[dict]]) -> dict[str, int]:
+    """Insert or update reference rows by their natural keys; returns rows written per table."""
+    counts = {}
+    for name in ("sites", "departments", "coverage", "campaigns"):
+        table = schema.metadata.tables[name]
+        keys = _KEYS[name]
+        n = 0
+        for row in data.get(name, []):
+            where = [table.c[k] == row[k] for k in keys]
+            existing = conn.execute(select(table).where(*where)).first()
+            if existing is None:
+                conn.execute(table.insert().values(**row))
+            else:
+                conn.execute(table.update().where(*where).values(**row))
+            n += 1
+        counts[name] = n
+    return counts
+
+
+def load_reference(engine: Engine, path: Path = PILOT_FILE) -> dict[str, int]:
+    """Load a reference TOML file into the database in one transaction."""
+    data = read_reference(path)
+    with engine.begin() as conn:
+        return upsert_reference(conn, data)
+
+
+def site_frame(conn: Connection) -> pl.DataFrame:
+    """All sites with their time zone, hours and targets."""
+    rows = conn.execute(select(schema.sites).order_by(schema.sites.c.code)).mappings().all()
+    if not rows:
+        return pl.DataFrame(schema=[c.name for c in schema.sites.columns])
+    return pl.DataFrame([dict(r) for r in rows])
+
+
+def site_timezones(conn: Connection) -> dict[str, str]:
+    """Site code → IANA time zone."""
+    rows = conn.execute(select(schema.sites.c.code, schema.sites.c.timezone)).all()
+    return {code: tz for code, tz in rows}

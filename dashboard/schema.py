@@ -1,0 +1,219 @@
+"""SQLAlchemy Core tables: one schema for SQLite and PostgreSQL.
+
+Conventions: timestamps are naive UTC (`*_at`); `local_date` and `local_slot` (0..47,
+slot 0 = 00:00-00:30 local) are computed at write time from the site's time zone, so
+every grouping by day or half-hour is a plain column read. Raw tables carry a `source`
+so that re-importing a file updates rows instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+CHANNELS = ("phone", "email")
+PHONE_OUTCOMES = ("answered", "abandoned", "deflected")
+EMAIL_OUTCOMES = ("replied", "pending", "closed")
+ROLES = ("agent", "supervisor", "national", "admin")
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="Europe/Paris"),
+    # Opening hours, local wall clock "HH:MM"; open_weekdays lists ISO weekdays (1 = Monday).
+    Column("opens_at", String(5), nullable=False, server_default="08:30"),
+    Column("closes_at", String(5), nullable=False, server_default="17:30"),
+    Column("open_weekdays", String(7), nullable=False, server_default="12345"),
+    # Per-site targets and thresholds; NULL means "use the settings' default".
+    Column("sl_seconds", Integer),
+    Column("short_abandon_seconds", Integer),
+    Column("sl_target", Float),
+    Column("answer_rate_target", Float),
+    Column("email_48h_target", Float),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("code", String(3), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("population", Integer),
+)
+
+coverage = Table(
+    "coverage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),  # inclusive; NULL = still served
+    UniqueConstraint("site", "department", "start_date"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),  # avis | declarative | other
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),  # inclusive
+    Column("department", String(3)),  # NULL = every département
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("display_name", String(100)),
+    Column("team", String(64)),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("source", String(64), nullable=False, server_default="manual"),
+)
+
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=False),
+    Column("local_date", Date, nullable=False),  # local date of start_at
+    Column("import_id", Integer),
+    UniqueConstraint("source", "agent_id", "start_at"),
+    CheckConstraint("end_at >= start_at", name="end_after_start"),
+    Index(None, "site", "local_date"),
+    Index(None, "agent_id", "local_date"),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("contact_id", String(128), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("queue", String(64)),
+    Column("received_at", DateTime, nullable=False),
+    Column("answered_at", DateTime),
+    Column("ended_at", DateTime),
+    Column("outcome", String(16), nullable=False),
+    Column("wait_seconds", Integer),  # NULL for e-mails
+    Column("talk_seconds", Integer, nullable=False, server_default="0"),
+    Column("wrap_seconds", Integer, nullable=False, server_default="0"),
+    Column("agent_id", String(64)),
+    Column("online_service_promoted", Boolean),
+    Column("caller_key", String(64)),  # keyed hash of caller_id, never the id itself
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "contact_id"),
+    CheckConstraint("channel IN ('phone', 'email')", name="channel"),
+    CheckConstraint(
+        "(channel = 'phone' AND outcome IN ('answered', 'abandoned', 'deflected'))"
+        " OR (channel = 'email' AND outcome IN ('replied', 'pending', 'closed'))",
+        name="outcome",
+    ),
+    CheckConstraint(
+        "(wait_seconds IS NULL OR wait_seconds >= 0) AND talk_seconds >= 0"
+        " AND wrap_seconds >= 0",
+        name="durations",
+    ),
+    CheckConstraint("local_slot BETWEEN 0 AND 47", name="slot"),
+    Index(None, "local_date", "site", "channel"),
+    Index(None, "site", "department", "local_date"),
+    Index(None, "agent_id", "local_date"),
+    Index(None, "caller_key", "received_at"),
+    Index(None, "channel", "received_at"),
+)
+
+acts = Table(
+    "acts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("act_id", String(128), nullable=False),
+    Column("performed_at", DateTime, nullable=False),
+    Column("act_type", String(64), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("contact_id", String(128)),
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "act_id"),
+    CheckConstraint("local_slot BETWEEN 0 AND 47", name="slot"),
+    Index(None, "local_date", "site"),
+    Index(None, "agent_id", "local_date"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("login", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code")),
+    Column("agent_id", String(64)),
+    Column("display_name", String(100)),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    CheckConstraint("role IN ('agent', 'supervisor', 'national', 'admin')", name="role"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # contacts | acts | agents | agent-sessions
+    Column("source", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("imported_by", String(128)),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("rows_read", Integer, nullable=False, server_default="0"),
+    Column("rows_inserted", Integer, nullable=False, server_default="0"),
+    Column("rows_updated", Integer, nullable=False, server_default="0"),
+    Column("rows_unchanged", Integer, nullable=False, server_default="0"),
+    Column("rows_rejected", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),  # loaded | partial | failed
+    Column("quarantine_path", Text),
+    Column("message", Text),
+)
