@@ -1,0 +1,1 @@
+"""The SQL the pages need: one named query per question, bound parameters only."""
