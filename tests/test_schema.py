@@ -1,0 +1,116 @@
+"""Schema creation and migration, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import db as dbmod
+from dashboard import reference, schema
+
+TABLES = {"sites", "departments", "coverage", "campaigns", "agents", "agent_sessions",
+          "contacts", "acts", "users", "imports"}
+
+
+def _contact(**overrides):
+    row = dict(
+        source="t", contact_id="c1", channel="phone", site="rouen", department="60",
+        received_at=dt.datetime(2015, 3, 2, 9, 0), outcome="answered", wait_seconds=3,
+        talk_seconds=100, wrap_seconds=10, local_date=dt.date(2015, 3, 2), local_slot=20,
+    )
+    row.update(overrides)
+    return row
+
+
+def test_upgrade_creates_every_table_and_matches_the_models(empty_db_url):
+    dbmod.upgrade(empty_db_url)
+    engine = dbmod.get_engine(empty_db_url)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        # The migration and the SQLAlchemy models describe the same schema.
+        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
+
+
+def test_upgrade_is_idempotent_and_downgrade_removes_everything(empty_db_url):
+    dbmod.upgrade(empty_db_url)
+    dbmod.upgrade(empty_db_url)
+    engine = dbmod.get_engine(empty_db_url)
+    with engine.begin() as conn:
+        cfg = dbmod.alembic_config(empty_db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert not (TABLES & set(inspect(engine).get_table_names()))
+
+
+def test_contact_is_unique_within_its_source(db_url):
+    engine = dbmod.get_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(insert(schema.contacts), [_contact(), _contact(source="other")])
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(schema.contacts), [_contact()])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.contacts)).scalar() == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"channel": "fax"},
+        {"outcome": "replied"},  # an e-mail outcome on a call
+        {"channel": "email", "outcome": "answered"},
+        {"wait_seconds": -1},
+        {"local_slot": 48},
+        {"site": "nowhere"},  # foreign key to sites
+    ],
+)
+def test_database_refuses_rows_that_break_the_contract(db_url, bad):
+    engine = dbmod.get_engine(db_url)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(schema.contacts), [_contact(**bad)])
+
+
+def test_reference_load_is_idempotent_and_updates(db_url, tmp_path):
+    engine = dbmod.get_engine(db_url)
+    reference.load_reference(engine)  # a second time: the fixture loaded it once
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.coverage)).scalar() == 4
+        assert conn.execute(select(func.count()).select_from(schema.sites)).scalar() == 2
+    edited = reference.PILOT_FILE.read_text(encoding="utf-8").replace(
+        'name = "Chartres"', 'name = "Chartres (pilote)"'
+    )
+    path = tmp_path / "edited.toml"
+    path.write_text(edited, encoding="utf-8")
+    reference.load_reference(engine, path)
+    with engine.connect() as conn:
+        name = conn.execute(
+            select(schema.sites.c.name).where(schema.sites.c.code == "chartres")
+        ).scalar_one()
+        assert name == "Chartres (pilote)"
+        assert conn.execute(select(func.count()).select_from(schema.sites)).scalar() == 2
+
+
+def test_pilot_reference_has_the_seed_coverage(db_url):
+    with dbmod.get_engine(db_url).connect() as conn:
+        rows = conn.execute(
+            select(schema.coverage.c.site, schema.coverage.c.department,
+                   schema.coverage.c.start_date)
+        ).all()
+    assert sorted(rows) == sorted([
+        ("rouen", "60", dt.date(2014, 8, 4)),
+        ("rouen", "04", dt.date(2015, 4, 1)),
+        ("chartres", "28", dt.date(2015, 3, 1)),
+        ("chartres", "93", dt.date(2015, 3, 1)),
+    ])
+
+
+def test_bad_reference_file_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[[coverage]]\nsite = "rouen"\ndepartment = "60"\nstart_date = "soon"\n')
+    with pytest.raises(reference.ReferenceError, match="start_date must be a TOML date"):
+        reference.read_reference(path)
