@@ -1,0 +1,394 @@
+"""Per-kind validation: raw text rows → typed good rows + rejected rows with a reason.
+
+Each row gets at most one reason, the first rule it breaks in the order the rules are
+listed below (so a row missing its received_at is reported as such, not also as a call
+without wait). The reason shown in the quarantine file is "<category>" or
+"<category>: <detail>"; reports count rejections by category.
+
+Decisions beyond the contract's wording:
+- Duplicate ids in one file: the *last* valid line of an id is the record (exports list
+  a record again when it changes); earlier lines of that id are rejected as
+  "duplicate <id>: superseded by line N". Duplicates are resolved among rows that pass
+  every other rule, so a broken correction does not knock out a good earlier line.
+- Phone `wait_seconds`, when absent: answered → answered_at − received_at; abandoned →
+  ended_at − received_at (the caller hung up while waiting); deflected → 0 (refused on
+  arrival, never queued). An answered or abandoned call with no way to know its wait is
+  rejected, as every service-level figure needs it. E-mails always store NULL.
+- Outcome contradictions rejected: abandoned/deflected call with answered_at, or with
+  talk_seconds > 0; replied e-mail without answered_at; pending e-mail with answered_at.
+  A closed e-mail may or may not have a reply. An answered call may lack answered_at when
+  wait_seconds is given (ACD exports often carry only durations).
+- Durations accept a decimal comma ("12,0") or point and are rounded to the nearest
+  second (halves away from zero); values above 2,000,000,000 are out of range.
+- Département codes are upper-cased ("2a" → "2A") but never padded: "4" is rejected, as
+  a spreadsheet that ate a leading zero may have eaten other things.
+- Text longer than its database column is rejected (PostgreSQL would refuse it, SQLite
+  would not: the rule keeps both databases identical).
+- Columns absent from the header are not "provided": updates leave those database
+  columns as they were, and inserts take the column defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from dashboard import schema
+from dashboard.ingest import timestamps as ts
+from dashboard.ingest.caller import hash_series
+from dashboard.ingest.kinds import Kind
+from dashboard.ingest.read import LINE, READ_ERROR, RawTable
+from dashboard.localtime import with_local_columns
+
+ROW = "__row"
+TZ_IN = "__tz_in"  # zone in which naive timestamps of the row are read
+TZ_SITE = "__tz_site"  # zone of the row's site, for local_date / local_slot
+DEPARTMENT_PATTERN = r"^(\d{2}|2A|2B|\d{3})$"
+MAX_DURATION = 2_000_000_000
+TRUE_WORDS = ("true", "1", "oui", "yes", "vrai", "t", "y", "o")
+FALSE_WORDS = ("false", "0", "non", "no", "faux", "f", "n")
+UNANSWERED = ("abandoned", "deflected")
+
+# Database columns each kind writes (source and import_id are added by the loader).
+DB_COLUMNS = {
+    "contacts": ("contact_id", "channel", "site", "department", "queue", "received_at",
+                 "answered_at", "ended_at", "outcome", "wait_seconds", "talk_seconds",
+                 "wrap_seconds", "agent_id", "online_service_promoted", "caller_key",
+                 "local_date", "local_slot"),
+    "acts": ("act_id", "performed_at", "act_type", "site", "department", "agent_id",
+             "contact_id", "local_date", "local_slot"),
+    "agents": ("agent_id", "site", "display_name", "team", "active"),
+    "agent-sessions": ("agent_id", "site", "start_at", "end_at", "local_date"),
+}
+# Columns written whether or not the file has them (derived or always computed).
+ALWAYS_WRITTEN = {
+    "contacts": ("wait_seconds", "local_date", "local_slot"),
+    "acts": ("local_date", "local_slot"),
+    "agents": (),
+    "agent-sessions": ("local_date",),
+}
+# Values an insert takes when the file has no such column or leaves the cell empty.
+INSERT_DEFAULTS = {
+    "contacts": {"talk_seconds": 0, "wrap_seconds": 0},
+    "agents": {"active": True},
+}
+
+
+class HeaderError(Exception):
+    """The header lacks a required column; the message is one line."""
+
+
+@dataclass
+class Context:
+    """What validation needs besides the rows."""
+
+    site: str | None = None  # --site: default for an empty or absent site
+    department: str | None = None  # --department
+    timezone: str | None = None  # --timezone: zone of naive timestamps for the whole file
+    site_timezones: dict[str, str] = field(default_factory=dict)
+    default_timezone: str = "Europe/Paris"
+    caller_secret: str | None = None
+
+
+@dataclass
+class Validated:
+    """Outcome of validation."""
+
+    good: pl.DataFrame  # DB_COLUMNS of the kind, plus LINE
+    rejected: pl.DataFrame  # ROW, LINE, category, reason
+    update_columns: tuple[str, ...]  # database columns an update may change
+    new_sites: dict[str, str]  # site code → time zone, for sites not in the database
+    warnings: list[str]
+    columns: dict[str, str]  # canonical column name → name as in the file's header
+
+
+def header_columns(raw: RawTable, kind: Kind, ctx: Context) -> tuple[dict[str, str], list[str]]:
+    """Map known columns to their header names; warn of the others; check required ones."""
+    mapping: dict[str, str] = {}
+    warnings = []
+    unknown = []
+    unnamed = 0
+    for name in raw.columns:
+        key = name.lower()
+        if not key:
+            unnamed += 1
+        elif key in kind.columns:
+            mapping[key] = name
+        else:
+            unknown.append(name)
+    if unknown:
+        warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
+    if unnamed:
+        warnings.append(f"{unnamed} column(s) without a name ignored")
+    missing = [c for c in kind.required_in_header(ctx.site, ctx.department) if c not in mapping]
+    if missing:
+        hint = ""
+        if set(missing) & {"site", "department"}:
+            hint = " (or give --site / --department)"
+        raise HeaderError(f"missing required column(s): {', '.join(missing)}{hint}")
+    return mapping, warnings
+
+
+def _clean(name: str | None) -> pl.Expr:
+    if name is None:
+        return pl.lit(None, pl.String)
+    text = pl.col(name).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _number(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """(integer seconds, status 'ok'|'invalid'|'negative'|null) of a text column."""
+    text = pl.col(col)
+    cleaned = text.str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".", literal=True)
+    value = cleaned.cast(pl.Float64, strict=False)
+    finite = value.is_not_null() & value.is_finite() & (value.abs() <= MAX_DURATION)
+    status = (
+        pl.when(text.is_null()).then(None)
+        .when(~finite).then(pl.lit("invalid"))
+        .when(value < 0).then(pl.lit("negative"))
+        .otherwise(pl.lit("ok"))
+    )
+    seconds = pl.when(finite).then(value.round(0, mode="half_away_from_zero")).cast(pl.Int64)
+    return seconds, status
+
+
+def _boolean(col: str) -> pl.Expr:
+    words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS}
+    return pl.col(col).str.to_lowercase().replace_strict(
+        words, default=None, return_dtype=pl.Boolean
+    )
+
+
+@dataclass
+class _Rule:
+    when: pl.Expr
+    category: pl.Expr
+    detail: pl.Expr | None = None
+
+
+def _rule(when: pl.Expr, category: str | pl.Expr, detail: pl.Expr | None = None) -> _Rule:
+    cat = pl.lit(category) if isinstance(category, str) else category
+    return _Rule(when, cat, detail)
+
+
+def _quoted(expr: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit("'"), expr, pl.lit("'")])
+
+
+def _common_rules(kind: Kind) -> list[_Rule]:
+    rules = [_rule(pl.col(READ_ERROR).is_not_null(), "too many fields",
+                   pl.col(READ_ERROR).str.replace("too many fields: ", "", literal=True))]
+    for name in kind.required:
+        if name in kind.timestamps:
+            missing = pl.col(ts.status_col(name)) == ts.MISSING
+        else:
+            missing = pl.col(name).is_null()
+        rules.append(_rule(missing, f"missing {name}"))
+    for name, limit in kind.lengths:
+        rules.append(_rule(pl.col(name).str.len_chars() > limit, f"{name} too long",
+                           pl.lit(f"more than {limit} characters")))
+    if "department" in kind.columns:
+        rules.append(_rule(~pl.col("department").str.contains(DEPARTMENT_PATTERN),
+                           "invalid department", _quoted(pl.col("department"))))
+    return rules
+
+
+def _value_rules(kind: Kind) -> list[_Rule]:
+    rules = []
+    for name in kind.timestamps:
+        status = pl.col(ts.status_col(name))
+        raw = _quoted(pl.col(f"__text_{name}"))
+        rules.append(_rule(status == ts.UNPARSEABLE, f"unparseable {name}", raw))
+        rules.append(_rule(status == ts.IMPOSSIBLE, f"impossible {name}", raw))
+    for name in kind.durations:
+        status = pl.col(f"__{name}_status")
+        raw = _quoted(pl.col(f"__text_{name}"))
+        rules.append(_rule(status == "invalid", f"invalid {name}", raw))
+        rules.append(_rule(status == "negative", f"negative {name}", raw))
+    for name in kind.booleans:
+        rules.append(_rule(pl.col(f"__text_{name}").is_not_null() & pl.col(name).is_null(),
+                           f"invalid {name}", _quoted(pl.col(f"__text_{name}"))))
+    return rules
+
+
+def _contact_rules() -> tuple[list[_Rule], list[_Rule]]:
+    """(rules checked before the typed values, cross-field rules checked after them)."""
+    ch, oc = pl.col("channel"), pl.col("outcome")
+    rec, ans, end = pl.col("received_at"), pl.col("answered_at"), pl.col("ended_at")
+    phone, email = ch == "phone", ch == "email"
+    unanswered = phone & oc.is_in(UNANSWERED)
+    wait_known = (
+        pl.col("wait_seconds").is_not_null()
+        | ((oc == "answered") & ans.is_not_null())
+        | ((oc == "abandoned") & end.is_not_null())
+        | (oc == "deflected")
+    )
+    before = [
+        _rule(~ch.is_in(schema.CHANNELS), "unknown channel", _quoted(ch)),
+        _rule(~oc.is_in(schema.PHONE_OUTCOMES + schema.EMAIL_OUTCOMES), "unknown outcome",
+              _quoted(oc)),
+        _rule((phone & ~oc.is_in(schema.PHONE_OUTCOMES))
+              | (email & ~oc.is_in(schema.EMAIL_OUTCOMES)),
+              "outcome not valid for channel", pl.concat_str([_quoted(oc), pl.lit(" for "), ch])),
+    ]
+    after = [
+        _rule(ans < rec, "answered_at before received_at"),
+        _rule(end < rec, "ended_at before received_at"),
+        _rule(end < ans, "ended_at before answered_at"),
+        _rule(unanswered & ans.is_not_null(),
+              pl.concat_str([oc, pl.lit(" call with answered_at")])),
+        _rule(unanswered & (pl.col("talk_seconds") > 0),
+              pl.concat_str([oc, pl.lit(" call with talk_seconds > 0")])),
+        _rule(email & (oc == "replied") & ans.is_null(), "replied e-mail without answered_at"),
+        _rule(email & (oc == "pending") & ans.is_not_null(), "pending e-mail with answered_at"),
+        _rule(phone & ~wait_known, pl.concat_str([oc, pl.lit(" call without wait_seconds")]),
+              pl.lit("give wait_seconds, or answered_at (answered) / ended_at (abandoned)")),
+    ]
+    return before, after
+
+
+def _rules(kind: Kind) -> list[_Rule]:
+    """Every rule of KIND, in the order a row is checked."""
+    common = _common_rules(kind)
+    values = _value_rules(kind)
+    if kind.name == "contacts":
+        before, after = _contact_rules()
+        return common + before + values + after
+    specific = []
+    if kind.name == "agent-sessions":
+        specific = [_rule(pl.col("end_at") < pl.col("start_at"), "end_at before start_at")]
+    return common + values + specific
+
+
+def _chain(rules: list[_Rule], attr: str) -> pl.Expr:
+    expr = None
+    for rule in rules:
+        value = getattr(rule, attr)
+        if value is None:
+            value = pl.lit(None, pl.String)
+        expr = (pl.when(rule.when) if expr is None else expr.when(rule.when)).then(value)
+    return expr.otherwise(pl.lit(None, pl.String))
+
+
+def validate(raw: RawTable, kind: Kind, ctx: Context) -> Validated:
+    """Check every row of RAW against the rules of KIND; type and derive the good ones."""
+    mapping, warnings = header_columns(raw, kind, ctx)
+    frame = raw.frame.with_row_index(ROW)
+    work = frame.select(
+        pl.col(ROW), pl.col(LINE), pl.col(READ_ERROR),
+        *[_clean(mapping.get(c)).alias(c) for c in kind.columns],
+    )
+    if ctx.site and "site" in kind.columns:
+        work = work.with_columns(pl.col("site").fill_null(pl.lit(ctx.site)))
+    if "department" in kind.columns:
+        if ctx.department:
+            work = work.with_columns(pl.col("department").fill_null(pl.lit(ctx.department)))
+        work = work.with_columns(pl.col("department").str.to_uppercase())
+    elif ctx.department:
+        warnings.append(f"--department is ignored for {kind.name}")
+    if kind.name == "contacts":
+        work = work.with_columns(pl.col("channel").str.to_lowercase(),
+                                 pl.col("outcome").str.to_lowercase())
+    site_tz = pl.col("site").replace_strict(ctx.site_timezones, default=None,
+                                            return_dtype=pl.String)
+    fallback = ctx.timezone or ctx.default_timezone
+    work = work.with_columns(
+        site_tz.fill_null(pl.lit(fallback)).alias(TZ_SITE),
+        (pl.lit(ctx.timezone) if ctx.timezone else site_tz.fill_null(pl.lit(fallback)))
+        .alias(TZ_IN),
+    )
+    # Keep the text of typed columns for the reasons, then type them.
+    typed = kind.timestamps + kind.durations + kind.booleans
+    work = work.with_columns([pl.col(c).alias(f"__text_{c}") for c in typed])
+    work = ts.parse_timestamps(work, list(kind.timestamps), TZ_IN)
+    for name in kind.durations:
+        seconds, status = _number(name)
+        work = work.with_columns(seconds.alias(name), status.alias(f"__{name}_status"))
+    for name in kind.booleans:
+        work = work.with_columns(_boolean(name).alias(name))
+
+    rules = _rules(kind)
+    work = work.with_columns(_chain(rules, "category").alias("__category"),
+                             _chain(rules, "detail").alias("__detail"))
+
+    good = work.filter(pl.col("__category").is_null())
+    bad = work.filter(pl.col("__category").is_not_null())
+    good, superseded = _resolve_duplicates(good, kind)
+    rejected = pl.concat([_reasons(bad), _reasons(superseded)]).sort(ROW)
+
+    good = _derive(good, kind, ctx)
+    if kind.local_from:
+        good = with_local_columns(
+            good, kind.local_from, TZ_SITE, slot_col="local_slot" if kind.with_slot else None
+        ).sort(ROW)
+    known = set(ctx.site_timezones)
+    new_sites = {
+        code: fallback
+        for code in good.get_column("site").unique().sort().to_list()
+        if code not in known
+    }
+    provided = set(mapping) | set(ALWAYS_WRITTEN[kind.name])
+    if ctx.site:
+        provided.add("site")
+    if ctx.department and "department" in kind.columns:
+        provided.add("department")
+    if "caller_id" in mapping:
+        provided.add("caller_key")
+    columns = DB_COLUMNS[kind.name]
+    update_columns = tuple(c for c in columns if c in provided)
+    return Validated(
+        good=good.select(*columns, LINE),
+        rejected=rejected,
+        update_columns=update_columns,
+        new_sites=new_sites,
+        warnings=warnings,
+        columns=mapping,
+    )
+
+
+def _key_columns(kind: Kind) -> list[str]:
+    return [c for c in kind.key if c != "source"]
+
+
+def _resolve_duplicates(good: pl.DataFrame, kind: Kind) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = _key_columns(kind)
+    good = good.with_columns(pl.col(LINE).max().over(keys).alias("__last"))
+    superseded = good.filter(pl.col(LINE) != pl.col("__last")).with_columns(
+        pl.lit(f"duplicate {kind.id_column}").alias("__category"),
+        pl.concat_str([pl.lit("superseded by line "), pl.col("__last").cast(pl.String)])
+        .alias("__detail"),
+    )
+    return good.filter(pl.col(LINE) == pl.col("__last")).drop("__last"), superseded.drop("__last")
+
+
+def _reasons(frame: pl.DataFrame) -> pl.DataFrame:
+    reason = pl.when(pl.col("__detail").is_null()).then(pl.col("__category")).otherwise(
+        pl.concat_str([pl.col("__category"), pl.lit(": "), pl.col("__detail")])
+    )
+    return frame.select(
+        pl.col(ROW).cast(pl.UInt32), pl.col(LINE).alias("line"),
+        pl.col("__category").alias("category"), reason.alias("reason"),
+    )
+
+
+def _derive(good: pl.DataFrame, kind: Kind, ctx: Context) -> pl.DataFrame:
+    if kind.name == "contacts":
+        oc, phone = pl.col("outcome"), pl.col("channel") == "phone"
+
+        def seconds(a: str, b: str) -> pl.Expr:
+            micros = (pl.col(a) - pl.col(b)).dt.total_microseconds()
+            return (micros / 1_000_000).round(0, mode="half_away_from_zero").cast(pl.Int64)
+
+        wait = (
+            pl.when(~phone).then(pl.lit(None, pl.Int64))
+            .when(pl.col("wait_seconds").is_not_null()).then(pl.col("wait_seconds"))
+            .when(oc == "answered").then(seconds("answered_at", "received_at"))
+            .when(oc == "abandoned").then(seconds("ended_at", "received_at"))
+            .otherwise(pl.lit(0, pl.Int64))
+        )
+        key = (hash_series(good.get_column("caller_id"), ctx.caller_secret)
+               if ctx.caller_secret else pl.Series("caller_key", [None] * good.height,
+                                                   dtype=pl.String))
+        good = good.with_columns(wait.alias("wait_seconds"), key.alias("caller_key"))
+    return good
