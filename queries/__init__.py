@@ -1,1 +1,7 @@
-"""The SQL the pages need: one named query per question, bound parameters only."""
+"""The SQL the dashboard needs: one named query per question, bound parameters only.
+
+Every function takes an open SQLAlchemy connection and returns a Polars frame with
+declared dtypes (SQLite hands back dates and timestamps as text unless the query declares
+the column types, so every query selects typed table columns and the frame is built with
+an explicit schema).
+"""

@@ -1,0 +1,164 @@
+"""The metrics engine: filters in, one row of KPIs per group out.
+
+Pages, exports and the CLI call `compute_kpis`; it runs the named queries of `queries/`
+(bound parameters only) and hands their frames to the pure formulas of
+`dashboard.metrics`. Filters and Overrides are frozen and hashable, so Streamlit can
+cache on them (pass the database URL, never the engine, to `st.cache_data`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import polars as pl
+from sqlalchemy import Engine
+
+from dashboard import config
+from dashboard import metrics as m
+from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
+from dashboard.workdays import HolidayCalendar
+from queries import acts as q_acts
+from queries import contacts as q_contacts
+from queries import reference as q_reference
+from queries import sessions as q_sessions
+
+CHANNELS = ("phone", "email")
+_TUPLE_FIELDS = ("sites", "departments", "channels", "queues", "agents")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which contacts count: local dates START..END inclusive, and optional code lists."""
+
+    start: dt.date
+    end: dt.date
+    sites: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()  # "phone", "email"
+    queues: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in _TUPLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value or ()))
+        if not isinstance(self.start, dt.date) or not isinstance(self.end, dt.date):
+            raise TypeError("start and end must be dates")
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        bad = [c for c in self.channels if c not in CHANNELS]
+        if bad:
+            raise ValueError(f"unknown channel(s) {bad}; known: {', '.join(CHANNELS)}")
+
+    def restricted_dimensions(self) -> frozenset[str]:
+        """Dimensions these filters narrow (a channel list naming both channels does not)."""
+        out = set()
+        for field, dim in (("sites", "site"), ("departments", "department"),
+                           ("queues", "queue"), ("agents", "agent")):
+            if getattr(self, field):
+                out.add(dim)
+        if self.channels and not set(CHANNELS) <= set(self.channels):
+            out.add("channel")
+        return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Thresholds that replace every site's own (the CLI's --sl-seconds and friends)."""
+
+    sl_seconds: int | None = None
+    short_abandon_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise ValueError(f"{f.name} must be a non-negative integer, got {value!r}")
+
+
+def compute_kpis(
+    engine: Engine,
+    filters: Filters,
+    by: Sequence[str] = (),
+    overrides: Overrides | None = None,
+    *,
+    calendar: HolidayCalendar | None = None,
+) -> pl.DataFrame:
+    """KPIs of spec/metrics.md for FILTERS: group keys (BY order, sorted), then METRICS."""
+    by = m.check_by(by)
+    overrides = overrides or Overrides()
+    unavailable = m.unavailable_metrics(by, filters.restricted_dimensions())
+    src = m.source_columns(by)
+    defaults = config.default_thresholds()
+
+    with engine.connect() as conn:
+        sites = q_reference.site_settings(conn)
+        campaigns = q_reference.campaign_rows(conn) if "campaign" in by else None
+        bounds = m.site_period_bounds(sites, filters.start, filters.end)
+        if bounds.height:
+            period_lo, period_hi = bounds["lo"].min(), bounds["hi"].max()
+        else:  # no site at all: any instant that surely brackets the local period
+            period_lo = dt.datetime.combine(filters.start, dt.time()) - dt.timedelta(days=1)
+            period_hi = dt.datetime.combine(filters.end, dt.time()) + dt.timedelta(days=2)
+
+        phone = q_contacts.phone_rows(conn, filters, src)
+        emails = q_contacts.email_rows(conn, filters, src)
+        handled_times = pl.concat(
+            [
+                phone.filter(pl.col("outcome") == "answered").select("caller_key", "received_at"),
+                emails.filter(pl.col("answered_at").is_not_null()).select(
+                    "caller_key", "received_at"
+                ),
+            ]
+        ).filter(pl.col("caller_key").is_not_null())
+        if handled_times.height:
+            followups = q_contacts.followup_rows(
+                conn,
+                filters,
+                handled_times["received_at"].min(),
+                handled_times["received_at"].max() + m.REPEAT_WINDOW,
+            )
+        else:
+            followups = pl.DataFrame(
+                schema={"caller_key": pl.String, "received_at": pl.Datetime("us")}
+            )
+        backlog = (
+            None if "backlog" in unavailable
+            else q_contacts.backlog_rows(conn, filters, src, period_lo)
+        )
+        act_counts = None if "acts" in unavailable else q_acts.act_counts(conn, filters, src)
+        sessions = (
+            None if "agent_hours" in unavailable
+            else q_sessions.session_rows(conn, filters, period_lo, period_hi)
+        )
+
+    phone = m.with_group_keys(
+        m.with_thresholds(
+            phone, sites, defaults, overrides.sl_seconds, overrides.short_abandon_seconds
+        ),
+        by,
+        campaigns,
+    )
+    emails = m.with_group_keys(m.email_flags(emails, sites, calendar), by, campaigns)
+    frames = [
+        m.phone_stats(phone, by),
+        m.email_stats(emails, by),
+        m.handled_stats(phone, emails, followups, by),
+    ]
+    if backlog is not None:
+        frames.append(
+            m.backlog_stats(backlog, by, sites, filters.start, filters.end, campaigns)
+        )
+    if act_counts is not None:
+        frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
+    if sessions is not None:
+        pieces = m.session_pieces(
+            sessions, sites, filters.start, filters.end,
+            by_day=bool({"day", "week", "month"} & set(by)), by_slot="slot" in by,
+        )
+        frames.append(m.session_stats(m.with_group_keys(pieces, by), by))
+    return m.kpis_from_stats(m.merge_stats(frames, by), by, unavailable)

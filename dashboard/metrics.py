@@ -1,0 +1,759 @@
+"""The formulas of spec/metrics.md, as pure Polars functions: frames in, frame out.
+
+Nothing else in the project computes a KPI. The work has two stages, kept apart so that
+rollup tables can later store the first stage's output:
+
+1. raw rows → **sufficient statistics** per group (the `*_stats` functions). Every
+   statistic is listed in STATS with the way two groups' values merge: `sum` (counts,
+   sums of seconds), `max`, `concat` (the exact reply delays a median needs) or `stock`
+   (the e-mail backlog, a level taken at the group's last day, never summed over time).
+2. statistics → **KPIs** (`kpis_from_stats`): ratios, means and medians, null whenever
+   a denominator is 0.
+
+Grouping keys (`by`, any of DIMENSIONS) are text: day `YYYY-MM-DD`, ISO week `YYYY-Www`,
+month `YYYY-MM`, slot `HH:MM` (start of the local half-hour), site / département /
+channel / queue / agent codes, campaign name or HORS_CAMPAGNE. A contact with no agent
+keeps a **null** `agent` key: display layers label it "non attribué" (UNASSIGNED_LABEL).
+
+What a grouping cannot measure is null, never a guess (see `unavailable_metrics`):
+- staffing (agent_hours, occupancy, handled_per_agent_hour): sessions carry only a site
+  and an agent, so these are null when grouped or filtered by département, channel,
+  queue or campaign;
+- acts (acts, acts_per_100_handled): acts carry no channel or queue (their link to a
+  contact is optional and partial in real exports), so these are null when grouped or
+  filtered by channel or queue;
+- backlog is a stock at an instant: null when grouped by slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import reduce
+
+import polars as pl
+
+from dashboard.config import Thresholds
+from dashboard.localtime import localize, with_local_columns
+from dashboard.workdays import HolidayCalendar, working_day_deadlines
+
+DIMENSIONS = (
+    "day", "week", "month", "slot", "site", "department", "channel", "queue", "agent",
+    "campaign",
+)
+HORS_CAMPAGNE = "hors campagne"
+UNASSIGNED_LABEL = "non attribué"
+REPEAT_WINDOW = dt.timedelta(days=7)
+REPLY_48H = dt.timedelta(hours=48)
+REPLY_WORKING_DAYS = 5
+
+# Columns of the raw tables each dimension is computed from.
+DIM_SOURCES: dict[str, tuple[str, ...]] = {
+    "day": ("local_date",),
+    "week": ("local_date",),
+    "month": ("local_date",),
+    "slot": ("local_slot",),
+    "site": ("site",),
+    "department": ("department",),
+    "channel": ("channel",),
+    "queue": ("queue",),
+    "agent": ("agent_id",),
+    "campaign": ("local_date", "department"),
+}
+CALENDAR_DIMENSIONS = ("day", "week", "month", "campaign")
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric of spec/metrics.md: JSON key, French label, unit kind, short definition."""
+
+    key: str
+    label: str
+    unit: str  # count | rate | seconds | hours | ratio | agents
+    family: str  # phone | email | acts | staffing
+    definition: str
+
+
+METRICS: tuple[MetricDef, ...] = (
+    MetricDef("received", "Appels reçus", "count", "phone",
+              "all phone contacts: answered + abandoned + deflected"),
+    MetricDef("deflected", "Appels dissuadés", "count", "phone",
+              "calls refused by the system (closed hours, saturation message)"),
+    MetricDef("offered", "Appels présentés", "count", "phone",
+              "answered + abandoned (short abandons included)"),
+    MetricDef("answered", "Appels décrochés", "count", "phone", "calls answered"),
+    MetricDef("abandoned", "Abandons", "count", "phone", "calls abandoned (all of them)"),
+    MetricDef("short_abandoned", "Abandons courts", "count", "phone",
+              "abandoned with wait_seconds < the site's short-abandon threshold (default 5)"),
+    MetricDef("answer_rate", "Taux de décroché", "rate", "phone",
+              "answered / (received − short_abandoned)"),
+    MetricDef("abandon_rate", "Taux d'abandon", "rate", "phone",
+              "(abandoned − short_abandoned) / (offered − short_abandoned)"),
+    MetricDef("service_level", "Niveau de service", "rate", "phone",
+              "answered with wait_seconds <= the site's SL threshold (default 20) / "
+              "(offered − short_abandoned)"),
+    MetricDef("asa_seconds", "Attente moyenne", "seconds", "phone",
+              "mean wait_seconds of answered calls"),
+    MetricDef("aht_seconds", "Durée moyenne de traitement", "seconds", "phone",
+              "mean talk_seconds + wrap_seconds of answered calls"),
+    MetricDef("abandon_wait_seconds", "Attente moyenne avant abandon", "seconds", "phone",
+              "mean wait_seconds of abandoned calls that are not short"),
+    MetricDef("max_wait_seconds", "Attente maximale", "seconds", "phone",
+              "max wait_seconds over answered and abandoned calls"),
+    MetricDef("emails_received", "Courriels reçus", "count", "email",
+              "e-mails received in the period (local date)"),
+    MetricDef("emails_replied", "Courriels traités", "count", "email",
+              "of those, the ones with a reply (whenever it came)"),
+    MetricDef("reply_within_48h_rate", "Réponse sous 48 h", "rate", "email",
+              "replied within 48 calendar hours / emails_received"),
+    MetricDef("reply_within_5wd_rate", "Réponse sous 5 jours ouvrés", "rate", "email",
+              "replied by the end (local midnight) of the 5th working day after the day of "
+              "receipt / emails_received; working days Monday–Friday minus public holidays"),
+    MetricDef("median_reply_hours", "Délai médian de réponse", "hours", "email",
+              "median hours from receipt to first reply, replied e-mails only"),
+    MetricDef("backlog", "Stock en attente", "count", "email",
+              "e-mails received up to the end of the period and neither replied nor closed "
+              "by then (a stock, not a cohort count)"),
+    MetricDef("acts", "Actes de gestion", "count", "acts", "acts performed in the period"),
+    MetricDef("acts_per_100_handled", "Actes pour 100 contacts traités", "ratio", "acts",
+              "100 × acts / (answered + emails_replied)"),
+    MetricDef("online_promotion_rate", "Promotion des services en ligne", "rate", "acts",
+              "handled contacts flagged online_service_promoted / handled contacts"),
+    MetricDef("repeat_contact_rate", "Taux de rappel sous 7 jours", "rate", "acts",
+              "handled contacts whose caller contacts again (any channel or site) within "
+              "7 × 24 h after / handled contacts with a caller_key"),
+    MetricDef("agent_hours", "Heures agents connectés", "hours", "staffing",
+              "logged-in time of agent sessions, clipped to the period (and slot)"),
+    MetricDef("occupancy", "Taux d'occupation", "rate", "staffing",
+              "(talk + wrap of answered calls) / logged-in seconds, same scope"),
+    MetricDef("handled_per_agent_hour", "Contacts traités par heure", "ratio", "staffing",
+              "(answered + emails_replied) / agent_hours"),
+)
+METRIC_KEYS = tuple(m.key for m in METRICS)
+METRICS_BY_KEY = {m.key: m for m in METRICS}
+COUNT_METRICS = frozenset(
+    m.key for m in METRICS if m.unit == "count"
+) | {"max_wait_seconds"}
+
+STAFFING_METRICS = frozenset({"agent_hours", "occupancy", "handled_per_agent_hour"})
+ACT_METRICS = frozenset({"acts", "acts_per_100_handled"})
+STAFFING_BLIND = frozenset({"department", "channel", "queue", "campaign"})
+ACTS_BLIND = frozenset({"channel", "queue"})
+
+
+@dataclass(frozen=True)
+class StatDef:
+    """One sufficient statistic of stage 1 and how two groups' values merge."""
+
+    name: str
+    merge: str  # sum | max | concat | stock
+    dtype: pl.DataType
+
+
+STATS: tuple[StatDef, ...] = (
+    StatDef("ph_received", "sum", pl.Int64),
+    StatDef("ph_deflected", "sum", pl.Int64),
+    StatDef("ph_answered", "sum", pl.Int64),
+    StatDef("ph_abandoned", "sum", pl.Int64),
+    StatDef("ph_short_abandoned", "sum", pl.Int64),
+    StatDef("ph_answered_in_sl", "sum", pl.Int64),
+    StatDef("ph_answered_wait_sum", "sum", pl.Int64),
+    StatDef("ph_answered_wait_n", "sum", pl.Int64),
+    StatDef("ph_handle_sum", "sum", pl.Int64),
+    StatDef("ph_long_abandon_wait_sum", "sum", pl.Int64),
+    StatDef("ph_long_abandon_wait_n", "sum", pl.Int64),
+    StatDef("ph_max_wait", "max", pl.Int64),
+    StatDef("em_received", "sum", pl.Int64),
+    StatDef("em_replied", "sum", pl.Int64),
+    StatDef("em_within_48h", "sum", pl.Int64),
+    StatDef("em_within_5wd", "sum", pl.Int64),
+    StatDef("em_reply_us", "concat", pl.List(pl.Int64)),
+    StatDef("em_backlog", "stock", pl.Int64),
+    StatDef("act_count", "sum", pl.Int64),
+    StatDef("hd_handled", "sum", pl.Int64),
+    StatDef("hd_promoted", "sum", pl.Int64),
+    StatDef("hd_with_key", "sum", pl.Int64),
+    StatDef("hd_repeat", "sum", pl.Int64),
+    StatDef("st_logged_us", "sum", pl.Int64),
+)
+STATS_BY_NAME = {s.name: s for s in STATS}
+
+
+# ----------------------------------------------------------------------------- grouping
+
+
+def check_by(by: Sequence[str]) -> tuple[str, ...]:
+    """BY as a tuple, or ValueError for an unknown or repeated dimension."""
+    by = tuple(by)
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {unknown}; known: {', '.join(DIMENSIONS)}")
+    if len(set(by)) != len(by):
+        raise ValueError(f"dimension repeated in {list(by)}")
+    return by
+
+
+def source_columns(by: Sequence[str]) -> tuple[str, ...]:
+    """Raw columns the dimensions BY are computed from, deduplicated, in order."""
+    return tuple(dict.fromkeys(col for dim in by for col in DIM_SOURCES[dim]))
+
+
+def unavailable_metrics(by: Sequence[str], restricted: Collection[str] = ()) -> frozenset[str]:
+    """Metrics that are null for grouping BY under filters on the dimensions RESTRICTED."""
+    scope = set(by) | set(restricted)
+    out: set[str] = set()
+    if scope & STAFFING_BLIND:
+        out |= STAFFING_METRICS
+    if scope & ACTS_BLIND:
+        out |= ACT_METRICS
+    if "slot" in by:
+        out.add("backlog")
+    return frozenset(out)
+
+
+def campaign_names(frame: pl.DataFrame, campaigns: pl.DataFrame | None) -> pl.Series:
+    """Campaign of each row (`local_date`, `department`), HORS_CAMPAGNE outside any.
+
+    A campaign with a département covers only that département. Where campaigns overlap,
+    one with a département wins over a national one, then the latest start, then the name.
+    """
+    if frame.height == 0 or campaigns is None or campaigns.height == 0:
+        return pl.Series("campaign", [HORS_CAMPAGNE] * frame.height, dtype=pl.String)
+    pairs = frame.select("local_date", "department").unique()
+    cands = (
+        pairs.join(
+            campaigns.select(
+                pl.col("name").alias("_c_name"),
+                pl.col("start_date").alias("_c_start"),
+                pl.col("end_date").alias("_c_end"),
+                pl.col("department").alias("_c_dept"),
+            ),
+            how="cross",
+        )
+        .filter(
+            pl.col("local_date").is_between(pl.col("_c_start"), pl.col("_c_end")),
+            pl.col("_c_dept").is_null() | (pl.col("_c_dept") == pl.col("department")),
+        )
+        .sort(
+            [pl.col("_c_dept").is_not_null(), "_c_start", "_c_name"],
+            descending=[True, True, False],
+        )
+        .group_by("local_date", "department", maintain_order=True)
+        .agg(pl.col("_c_name").first().alias("campaign"))
+    )
+    keyed = frame.select("local_date", "department").join(
+        cands, on=["local_date", "department"], how="left", nulls_equal=True,
+        maintain_order="left",
+    )
+    return keyed.get_column("campaign").fill_null(HORS_CAMPAGNE)
+
+
+def _key_expr(dim: str) -> pl.Expr:
+    date = pl.col("local_date")
+    if dim == "day":
+        return date.dt.strftime("%Y-%m-%d")
+    if dim == "week":
+        return pl.format(
+            "{}-W{}", date.dt.iso_year(), date.dt.week().cast(pl.String).str.zfill(2)
+        )
+    if dim == "month":
+        return date.dt.strftime("%Y-%m")
+    if dim == "slot":
+        slot = pl.col("local_slot").cast(pl.Int32)
+        return pl.format(
+            "{}:{}",
+            (slot // 2).cast(pl.String).str.zfill(2),
+            pl.when(slot % 2 == 1).then(pl.lit("30")).otherwise(pl.lit("00")),
+        )
+    if dim == "agent":
+        return pl.col("agent_id")
+    return pl.col(dim)
+
+
+def with_group_keys(
+    frame: pl.DataFrame, by: Sequence[str], campaigns: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """FRAME with one text column per dimension of BY (named after it), computed from
+    its raw columns (DIM_SOURCES)."""
+    cols = []
+    for dim in by:
+        if dim == "campaign":
+            cols.append(campaign_names(frame, campaigns).alias("campaign"))
+        else:
+            cols.append(_key_expr(dim).cast(pl.String).alias(dim))
+    return frame.with_columns(cols) if cols else frame
+
+
+def _aggregate(frame: pl.DataFrame, by: Sequence[str], aggs: list[pl.Expr]) -> pl.DataFrame:
+    if by:
+        return frame.group_by(list(by)).agg(aggs)
+    return frame.select(aggs)
+
+
+def _cast_stats(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col(name).cast(STATS_BY_NAME[name].dtype) for name in frame.columns
+        if name in STATS_BY_NAME
+    )
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def with_thresholds(
+    rows: pl.DataFrame,
+    sites: pl.DataFrame,
+    defaults: Thresholds,
+    sl_seconds: int | None = None,
+    short_abandon_seconds: int | None = None,
+) -> pl.DataFrame:
+    """ROWS (with `site`) plus `sl_s` and `short_s`: the override, else the site's, else
+    the default threshold."""
+    per_site = sites.select(
+        "site",
+        pl.col("sl_seconds").fill_null(defaults.sl_seconds).alias("_site_sl"),
+        pl.col("short_abandon_seconds")
+        .fill_null(defaults.short_abandon_seconds)
+        .alias("_site_short"),
+    )
+    out = rows.join(per_site, on="site", how="left", maintain_order="left")
+    sl = pl.lit(sl_seconds) if sl_seconds is not None else pl.col("_site_sl").fill_null(
+        defaults.sl_seconds
+    )
+    short = (
+        pl.lit(short_abandon_seconds)
+        if short_abandon_seconds is not None
+        else pl.col("_site_short").fill_null(defaults.short_abandon_seconds)
+    )
+    return out.with_columns(
+        sl.cast(pl.Int64).alias("sl_s"), short.cast(pl.Int64).alias("short_s")
+    ).drop("_site_sl", "_site_short")
+
+
+# ---------------------------------------------------------------- stage 1: statistics
+
+
+def phone_stats(rows: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Calls (keyed, with `outcome`, `wait_seconds`, `handle_seconds`, `sl_s`, `short_s`)
+    → phone statistics per group."""
+    outcome = pl.col("outcome")
+    wait = pl.col("wait_seconds")
+    answered = outcome == "answered"
+    abandoned = outcome == "abandoned"
+    short = (abandoned & (wait < pl.col("short_s"))).fill_null(False)
+    long_abandon = abandoned & ~short
+    aggs = [
+        pl.len().alias("ph_received"),
+        (outcome == "deflected").sum().alias("ph_deflected"),
+        answered.sum().alias("ph_answered"),
+        abandoned.sum().alias("ph_abandoned"),
+        short.sum().alias("ph_short_abandoned"),
+        (answered & (wait <= pl.col("sl_s"))).fill_null(False).sum().alias("ph_answered_in_sl"),
+        wait.filter(answered).sum().alias("ph_answered_wait_sum"),
+        wait.filter(answered).count().alias("ph_answered_wait_n"),
+        pl.col("handle_seconds").filter(answered).sum().alias("ph_handle_sum"),
+        wait.filter(long_abandon).sum().alias("ph_long_abandon_wait_sum"),
+        wait.filter(long_abandon).count().alias("ph_long_abandon_wait_n"),
+        wait.filter(answered | abandoned).max().alias("ph_max_wait"),
+    ]
+    return _cast_stats(_aggregate(rows, by, aggs))
+
+
+def email_flags(
+    rows: pl.DataFrame, sites: pl.DataFrame, calendar: HolidayCalendar | None = None
+) -> pl.DataFrame:
+    """E-mails (`site`, `local_date`, `received_at`, `answered_at`) plus `replied`,
+    `within_48h`, `within_5wd` and `reply_us` (delay in microseconds, null if no reply)."""
+    tz = sites.select("site", "timezone")
+    frame = rows.join(tz, on="site", how="left", maintain_order="left").with_columns(
+        pl.col("timezone").fill_null("Europe/Paris")
+    )
+    frame = with_local_columns(frame, "answered_at", "timezone", "_reply_date", None)
+    deadlines = working_day_deadlines(
+        frame.get_column("local_date").to_list(), REPLY_WORKING_DAYS, calendar
+    ).rename({"day": "local_date", "deadline": "_deadline"})
+    frame = frame.join(deadlines, on="local_date", how="left")
+    replied = pl.col("answered_at").is_not_null()
+    delay = pl.col("answered_at") - pl.col("received_at")
+    return frame.with_columns(
+        replied.alias("replied"),
+        (replied & (delay <= REPLY_48H)).fill_null(False).alias("within_48h"),
+        (replied & (pl.col("_reply_date") <= pl.col("_deadline"))).fill_null(False)
+        .alias("within_5wd"),
+        delay.dt.total_microseconds().cast(pl.Int64).alias("reply_us"),
+    ).drop("timezone", "_reply_date", "_deadline")
+
+
+def email_stats(flagged: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Flagged, keyed e-mails of the cohort (see email_flags) → e-mail statistics per group."""
+    aggs = [
+        pl.len().alias("em_received"),
+        pl.col("replied").sum().alias("em_replied"),
+        pl.col("within_48h").sum().alias("em_within_48h"),
+        pl.col("within_5wd").sum().alias("em_within_5wd"),
+        pl.col("reply_us").drop_nulls().implode().alias("em_reply_us")
+        if not by
+        else pl.col("reply_us").drop_nulls().alias("em_reply_us"),
+    ]
+    return _cast_stats(_aggregate(flagged, by, aggs))
+
+
+def site_period_bounds(sites: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """Per site: `lo`, `hi` — naive UTC instants of local midnight starting START and
+    ending END (the day after END's midnight), in the site's time zone."""
+    if sites.height == 0:
+        return pl.DataFrame(
+            schema={"site": pl.String, "lo": pl.Datetime("us"), "hi": pl.Datetime("us")}
+        )
+    frame = sites.select("site", "timezone").with_columns(
+        pl.lit(dt.datetime.combine(start, dt.time())).cast(pl.Datetime("us")).alias("_lo"),
+        pl.lit(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+        .cast(pl.Datetime("us"))
+        .alias("_hi"),
+    )
+    return _localize_columns(frame, {"_lo": "lo", "_hi": "hi"}).select("site", "lo", "hi")
+
+
+def _localize_columns(frame: pl.DataFrame, cols: dict[str, str]) -> pl.DataFrame:
+    """Naive local columns (keys of COLS) → naive UTC columns (values), per row's `timezone`."""
+    if frame.height == 0:
+        return frame.with_columns(pl.col(src).alias(dst) for src, dst in cols.items())
+    parts = []
+    for tz in frame.get_column("timezone").unique().to_list():
+        part = frame.filter(pl.col("timezone") == tz)
+        parts.append(part.with_columns(localize(pl.col(src), tz).alias(dst)
+                                       for src, dst in cols.items()))
+    return pl.concat(parts)
+
+
+def _calendar_keys(
+    start: dt.date, end: dt.date, by: Sequence[str], departments: Sequence[str | None],
+    campaigns: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Per group of BY's calendar dimensions: `_snap`, its last local day in [START, END]."""
+    days = pl.DataFrame({"local_date": pl.date_range(start, end, eager=True)})
+    cal_dims = [d for d in by if d in CALENDAR_DIMENSIONS]
+    if "campaign" in by:
+        # A campaign may cover one département only: its days depend on the département.
+        days = days.join(
+            pl.DataFrame({"department": list(departments)}, schema={"department": pl.String}),
+            how="cross",
+        )
+    group = cal_dims + (["department"] if "campaign" in by and "department" not in by else [])
+    if not group:
+        return pl.DataFrame({"_snap": [end]}, schema={"_snap": pl.Date})
+    keyed = with_group_keys(days, cal_dims, campaigns)
+    return keyed.group_by(group).agg(pl.col("local_date").max().alias("_snap"))
+
+
+def backlog_stats(
+    rows: pl.DataFrame,
+    by: Sequence[str],
+    sites: pl.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    campaigns: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """E-mails (`site`, `local_date` of receipt, `resolved_at`, raw dimension columns) →
+    `em_backlog`: e-mails open at the end of each group's last local day of [START, END].
+
+    An e-mail is in the stock at the end of local day D when it was received on or before
+    D and resolved (replied, or closed without reply) after D, in its site's time zone.
+    The stock is a level: with calendar dimensions each group takes it at its own last day.
+    """
+    if "slot" in by:
+        raise ValueError("the backlog is a stock at an instant: it has no slot grouping")
+    tz = sites.select("site", "timezone")
+    frame = rows.join(tz, on="site", how="left", maintain_order="left").with_columns(
+        pl.col("timezone").fill_null("Europe/Paris")
+    )
+    frame = with_local_columns(frame, "resolved_at", "timezone", "_res_date", None)
+    frame = frame.with_columns(
+        pl.max_horizontal("_res_date", "local_date").alias("_out_date")
+    ).with_columns(
+        pl.when(pl.col("_res_date").is_null()).then(None).otherwise(pl.col("_out_date"))
+        .alias("_out_date")
+    )
+    # Keys that do not depend on the day: these carry the stock levels.
+    level_keys = [d for d in by if d not in CALENDAR_DIMENSIONS]
+    if "campaign" in by and "department" not in level_keys:
+        level_keys.append("department")
+    keyed = with_group_keys(frame, level_keys)
+    keep = level_keys
+    inflow = keyed.group_by(keep + ["local_date"]).agg(pl.len().cast(pl.Int64).alias("_d"))
+    outflow = (
+        keyed.filter(pl.col("_out_date").is_not_null())
+        .group_by(keep + ["_out_date"])
+        .agg((-pl.len().cast(pl.Int64)).alias("_d"))
+        .rename({"_out_date": "local_date"})
+    )
+    events = (
+        pl.concat([inflow, outflow.select(inflow.columns)])
+        .group_by(keep + ["local_date"])
+        .agg(pl.col("_d").sum())
+    )
+    out_schema = {d: pl.String for d in by} | {"em_backlog": pl.Int64}
+    if events.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    # A surrogate id per combination of level keys (nulls included: join_asof's `by`
+    # never matches nulls).
+    combos = events.select(keep).unique().with_row_index("_kid") if keep else pl.DataFrame(
+        {"_kid": [0]}, schema={"_kid": pl.UInt32}
+    )
+    events = (
+        events.join(combos, on=keep, how="left", nulls_equal=True) if keep
+        else events.with_columns(pl.lit(0, pl.UInt32).alias("_kid"))
+    )
+    levels = (
+        events.sort("_kid", "local_date")
+        .with_columns(pl.col("_d").cum_sum().over("_kid").alias("_level"))
+        .select("_kid", "local_date", "_level")
+        .sort("local_date")
+    )
+    departments = (
+        keyed.get_column("department").unique().to_list() if "campaign" in by else []
+    )
+    snaps = _calendar_keys(start, end, by, departments, campaigns)
+    if "campaign" in by:
+        grid = combos.join(snaps, on="department", how="inner", nulls_equal=True)
+    else:
+        grid = combos.join(snaps, how="cross")
+    grid = grid.sort("_snap").join_asof(
+        levels, left_on="_snap", right_on="local_date", by="_kid", strategy="backward",
+        check_sortedness=False,
+    )
+    grid = grid.with_columns(pl.col("_level").fill_null(0)).filter(pl.col("_level") > 0)
+    if not by:
+        return pl.DataFrame({"em_backlog": [int(grid.get_column("_level").sum())]},
+                            schema={"em_backlog": pl.Int64})
+    return _cast_stats(
+        grid.group_by(list(by)).agg(pl.col("_level").sum().alias("em_backlog"))
+    ).select(*by, "em_backlog")
+
+
+def handled_stats(
+    phone: pl.DataFrame, emails: pl.DataFrame, followups: pl.DataFrame, by: Sequence[str]
+) -> pl.DataFrame:
+    """Keyed calls and flagged e-mails of the period, and the later contacts of their
+    callers (`caller_key`, `received_at`) → promotion and repeat-contact statistics."""
+    cols = [*by, "online_service_promoted", "caller_key", "received_at"]
+    handled = pl.concat(
+        [
+            phone.filter(pl.col("outcome") == "answered").select(cols),
+            emails.filter(pl.col("replied")).select(cols),
+        ]
+    )
+    with_key = handled.filter(pl.col("caller_key").is_not_null())
+    later = (
+        followups.filter(pl.col("caller_key").is_not_null())
+        .select("caller_key", pl.col("received_at").alias("_next"))
+        .sort("_next")
+    )
+    matched = with_key.sort("received_at").join_asof(
+        later,
+        left_on="received_at",
+        right_on="_next",
+        by="caller_key",
+        strategy="forward",
+        allow_exact_matches=False,
+        check_sortedness=False,
+    )
+    repeat = (
+        matched.with_columns(
+            ((pl.col("_next") - pl.col("received_at")) <= REPEAT_WINDOW)
+            .fill_null(False)
+            .alias("_repeat")
+        )
+    )
+    base = _aggregate(
+        handled,
+        by,
+        [
+            pl.len().alias("hd_handled"),
+            pl.col("online_service_promoted").fill_null(False).sum().alias("hd_promoted"),
+            pl.col("caller_key").is_not_null().sum().alias("hd_with_key"),
+        ],
+    )
+    rep = _aggregate(repeat, by, [pl.col("_repeat").sum().alias("hd_repeat")])
+    return _cast_stats(merge_stats([base, rep], by))
+
+
+def act_stats(counts: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Keyed act counts (`n` per combination of raw columns) → `act_count` per group."""
+    return _cast_stats(_aggregate(counts, by, [pl.col("n").sum().alias("act_count")]))
+
+
+_PIECE = "15m"  # every real UTC offset is a multiple of 15 min: local slots align on it
+
+
+def session_pieces(
+    sessions: pl.DataFrame, sites: pl.DataFrame, start: dt.date, end: dt.date, *,
+    by_day: bool, by_slot: bool,
+) -> pl.DataFrame:
+    """Sessions clipped to the period's local days in each site's zone → pieces with
+    `logged_us`; split at local midnights (BY_DAY) or local half-hours (BY_SLOT) with
+    their `local_date` / `local_slot`."""
+    bounds = site_period_bounds(sites, start, end)
+    tz = sites.select("site", "timezone")
+    frame = (
+        sessions.join(bounds, on="site", how="inner")
+        .join(tz, on="site", how="left")
+        .with_columns(
+            pl.max_horizontal("start_at", "lo").alias("_s"),
+            pl.min_horizontal("end_at", "hi").alias("_e"),
+        )
+        .filter(pl.col("_e") > pl.col("_s"))
+        .drop("lo", "hi", "start_at", "end_at")
+    )
+    if by_slot:
+        frame = (
+            frame.with_columns(
+                pl.datetime_ranges(
+                    pl.col("_s").dt.truncate(_PIECE), pl.col("_e"), _PIECE, closed="left"
+                ).alias("_g")
+            )
+            .explode("_g")
+            .with_columns(
+                pl.max_horizontal("_g", "_s").alias("_ps"),
+                pl.min_horizontal(pl.col("_g") + pl.duration(minutes=15), "_e").alias("_pe"),
+            )
+            .filter(pl.col("_pe") > pl.col("_ps"))
+        )
+        frame = with_local_columns(frame, "_ps", "timezone", "local_date", "local_slot")
+    elif by_day:
+        frame = with_local_columns(frame, "_s", "timezone", "_d0", None)
+        frame = frame.with_columns((pl.col("_e") - pl.duration(microseconds=1)).alias("_e1"))
+        frame = with_local_columns(frame, "_e1", "timezone", "_d1", None)
+        frame = frame.with_columns(
+            pl.date_ranges("_d0", "_d1").alias("local_date")
+        ).explode("local_date").with_columns(
+            pl.col("local_date").cast(pl.Datetime("us")).alias("_m0"),
+            (pl.col("local_date") + pl.duration(days=1)).cast(pl.Datetime("us")).alias("_m1"),
+        )
+        frame = _localize_columns(frame, {"_m0": "_u0", "_m1": "_u1"}).with_columns(
+            pl.max_horizontal("_s", "_u0").alias("_ps"),
+            pl.min_horizontal("_e", "_u1").alias("_pe"),
+        ).filter(pl.col("_pe") > pl.col("_ps"))
+    else:
+        frame = frame.with_columns(pl.col("_s").alias("_ps"), pl.col("_e").alias("_pe"))
+    return frame.with_columns(
+        (pl.col("_pe") - pl.col("_ps")).dt.total_microseconds().cast(pl.Int64).alias("logged_us")
+    )
+
+
+def session_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Keyed session pieces (see session_pieces) → `st_logged_us` per group."""
+    return _cast_stats(_aggregate(pieces, by, [pl.col("logged_us").sum().alias("st_logged_us")]))
+
+
+def empty_stats(by: Sequence[str]) -> pl.DataFrame:
+    """A statistics frame with no group: the shape merge_stats starts from."""
+    return pl.DataFrame(schema={d: pl.String for d in by})
+
+
+def merge_stats(frames: Sequence[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
+    """Statistics frames of different families, keyed by BY → one frame, one row per group
+    present in any of them (with BY empty: exactly one row)."""
+    frames = [f for f in frames if f is not None]
+    if not by:
+        # One row per family; an empty family frame means "nothing": complete_stats fills it.
+        cols = [f for f in frames if f.width and f.height]
+        if any(f.height != 1 for f in cols):
+            raise ValueError("ungrouped statistics must have exactly one row")
+        return pl.concat(cols, how="horizontal") if cols else pl.DataFrame()
+
+    def join(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+        return a.join(b, on=list(by), how="full", coalesce=True, nulls_equal=True)
+
+    frames = [f.with_columns(pl.col(d).cast(pl.String) for d in by) for f in frames]
+    return reduce(join, frames) if frames else empty_stats(by)
+
+
+def complete_stats(stats: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """STATS with every statistic present; an absent count is 0, an absent max null and an
+    absent list empty. With BY empty, guarantees exactly one row."""
+    if not by and stats.height == 0:
+        stats = pl.DataFrame({"_one": [1]})
+    fill = []
+    for s in STATS:
+        if s.name in stats.columns:
+            col = pl.col(s.name)
+        else:
+            col = pl.lit(None, dtype=s.dtype)
+        if s.merge in ("sum", "stock"):
+            col = col.fill_null(0)
+        elif s.merge == "concat":
+            col = col.fill_null(pl.lit([], dtype=s.dtype))
+        fill.append(col.cast(s.dtype).alias(s.name))
+    return stats.with_columns(fill).select(*by, *[s.name for s in STATS])
+
+
+# ------------------------------------------------------------------- stage 2: KPIs
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """NUM / DEN as a float, null when DEN is 0 (or null)."""
+    return pl.when(den > 0).then(num.cast(pl.Float64) / den.cast(pl.Float64)).otherwise(None)
+
+
+def _formulas() -> dict[str, pl.Expr]:
+    c = pl.col
+    handled = c("ph_answered") + c("em_replied")
+    agent_hours = c("st_logged_us").cast(pl.Float64) / 3_600_000_000
+    return {
+        "received": c("ph_received"),
+        "deflected": c("ph_deflected"),
+        "offered": c("ph_answered") + c("ph_abandoned"),
+        "answered": c("ph_answered"),
+        "abandoned": c("ph_abandoned"),
+        "short_abandoned": c("ph_short_abandoned"),
+        "answer_rate": _ratio(c("ph_answered"), c("ph_received") - c("ph_short_abandoned")),
+        "abandon_rate": _ratio(
+            c("ph_abandoned") - c("ph_short_abandoned"),
+            c("ph_answered") + c("ph_abandoned") - c("ph_short_abandoned"),
+        ),
+        "service_level": _ratio(
+            c("ph_answered_in_sl"),
+            c("ph_answered") + c("ph_abandoned") - c("ph_short_abandoned"),
+        ),
+        "asa_seconds": _ratio(c("ph_answered_wait_sum"), c("ph_answered_wait_n")),
+        "aht_seconds": _ratio(c("ph_handle_sum"), c("ph_answered")),
+        "abandon_wait_seconds": _ratio(
+            c("ph_long_abandon_wait_sum"), c("ph_long_abandon_wait_n")
+        ),
+        "max_wait_seconds": c("ph_max_wait"),
+        "emails_received": c("em_received"),
+        "emails_replied": c("em_replied"),
+        "reply_within_48h_rate": _ratio(c("em_within_48h"), c("em_received")),
+        "reply_within_5wd_rate": _ratio(c("em_within_5wd"), c("em_received")),
+        "median_reply_hours": c("em_reply_us").list.median() / 3_600_000_000,
+        "backlog": c("em_backlog"),
+        "acts": c("act_count"),
+        "acts_per_100_handled": 100 * _ratio(c("act_count"), handled),
+        "online_promotion_rate": _ratio(c("hd_promoted"), c("hd_handled")),
+        "repeat_contact_rate": _ratio(c("hd_repeat"), c("hd_with_key")),
+        "agent_hours": agent_hours,
+        "occupancy": _ratio(c("ph_handle_sum").cast(pl.Float64) * 1e6, c("st_logged_us")),
+        "handled_per_agent_hour": _ratio(
+            handled.cast(pl.Float64) * 3.6e9, c("st_logged_us")
+        ),
+    }
+
+
+def kpis_from_stats(
+    stats: pl.DataFrame, by: Sequence[str], unavailable: Collection[str] = ()
+) -> pl.DataFrame:
+    """Statistics per group → KPIs per group: BY keys then METRICS in order, sorted by BY;
+    metrics in UNAVAILABLE are null."""
+    stats = complete_stats(stats, by)
+    formulas = _formulas()
+    exprs = []
+    for m in METRICS:
+        dtype = pl.Int64 if m.key in COUNT_METRICS else pl.Float64
+        expr = pl.lit(None, dtype=dtype) if m.key in unavailable else formulas[m.key]
+        exprs.append(expr.cast(dtype).alias(m.key))
+    out = stats.select(*[pl.col(d).cast(pl.String) for d in by], *exprs)
+    if by:
+        out = out.sort(list(by), nulls_last=True)
+    return out
