@@ -440,7 +440,7 @@ def _calendar_keys(
             pl.DataFrame({"department": list(departments)}, schema={"department": pl.String}),
             how="cross",
         )
-    group = cal_dims + (["department"] if "campaign" in by and "department" not in by else [])
+    group = cal_dims + (["department"] if "campaign" in by else [])
     if not group:
         return pl.DataFrame({"_snap": [end]}, schema={"_snap": pl.Date})
     keyed = with_group_keys(days, cal_dims, campaigns)
