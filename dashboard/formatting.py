@@ -70,7 +70,7 @@ def fr_duration(seconds: float | int | None) -> str:
 
 
 def fr_hours(hours: float | None, digits: int = 1) -> str:
-    """12.25 → "12,3 h"."""
+    """12.26 → "12,3 h"."""
     if _missing(hours):
         return MISSING
     return f"{fr_decimal(hours, digits)}{NNBSP}h"
