@@ -488,6 +488,7 @@ def test_acts(db_url, tmp_path):
                          quarantine_dir=tmp_path)
     assert (report.exit_code, report.inserted) == (1, 2)
     assert report.rejected_by_reason == {"missing act_type": 1}
+    assert report.warnings == []
     stored = {r["act_id"]: r for r in rows(db_url, schema.acts)}
     assert stored["a1"]["performed_at"] == dt.datetime(2015, 4, 20, 14, 45)
     assert (stored["a1"]["local_date"], stored["a1"]["local_slot"]) == (dt.date(2015, 4, 20), 33)

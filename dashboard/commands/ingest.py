@@ -50,6 +50,10 @@ def ingest(kind: str, file: Path, db_url: str | None, timezone: str | None, site
         report = ingest_file(url, kind, file, timezone=timezone, site=site,
                              department=department, source=source, encoding=encoding,
                              quarantine_dir=quarantine_dir, imported_by=_user())
+    except KeyboardInterrupt:
+        # The load is one transaction: an interruption rolls all of it back.
+        click.echo("error: interrupted: nothing was loaded", err=True)
+        raise SystemExit(2) from None
     except Exception as exc:  # the CLI's contract: one line on stderr, no traceback
         click.echo(f"error: {type(exc).__name__}: {_one_line(exc)}", err=True)
         raise SystemExit(2) from None

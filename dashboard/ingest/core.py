@@ -119,6 +119,7 @@ def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
         report.warnings.extend(raw.warnings)
         with engine.connect() as conn:
             zones = site_timezones(conn)
+            known_departments = set(conn.execute(select(schema.departments.c.code)).scalars())
         secret = None
         if "caller_id" in spec.columns:
             col = next((c for c in raw.columns if c.lower() == "caller_id"), None)
@@ -155,6 +156,13 @@ def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
 
     for code, tz in checked.new_sites.items():
         report.warnings.append(f"unknown site {code!r} created with time zone {tz}")
+    if "department" in checked.good.columns:
+        # Loaded all the same: the reference data may simply not list it yet.
+        unknown = sorted(set(checked.good.get_column("department").unique().to_list())
+                         - known_departments)
+        if unknown:
+            report.warnings.append(
+                f"département(s) not in the reference data: {', '.join(unknown)}")
     try:
         with engine.begin() as conn:
             report.import_id = _record_start(conn, report, started, imported_by)
