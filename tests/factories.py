@@ -244,3 +244,67 @@ class Rows:
             schema.campaigns,
             dict(name=name, kind=kind, start_date=start, end_date=end, department=department),
         )
+
+
+def populate(rows: Rows, seed: int = 7, start: dt.date = dt.date(2015, 3, 27),
+             days: int = 25) -> None:
+    """A non-trivial deterministic mix of calls, e-mails, acts and sessions on both sites
+    (for parity and CLI tests, not for hand-worked expectations)."""
+    import random
+
+    rnd = random.Random(seed)
+    sites = {"rouen": (("60", "04"), ("r1", "r2", "r3", None)),
+             "chartres": (("28", "93"), ("c1", "c2", None))}
+    queues = ("particuliers", "recouvrement", None)
+    callers = [f"K{n}" for n in range(40)] + [None] * 10
+
+    def when(day_offset: int, lo_hour: int = 7, hi_hour: int = 20) -> dt.datetime:
+        day = start + dt.timedelta(days=day_offset)
+        minute = rnd.randrange(lo_hour * 60, hi_hour * 60)
+        return dt.datetime.combine(day, dt.time(minute // 60, minute % 60, rnd.randrange(60)))
+
+    for _ in range(300):
+        site = rnd.choice(list(sites))
+        deps, agents = sites[site]
+        outcome = rnd.choices(("answered", "abandoned", "deflected"), (7, 2, 1))[0]
+        kwargs = dict(site=site, department=rnd.choice(deps), queue=rnd.choice(queues),
+                      outcome=outcome, promoted=rnd.choice((True, False, None)),
+                      caller=rnd.choice(callers))
+        if outcome == "answered":
+            kwargs.update(wait=rnd.randrange(0, 90), talk=rnd.randrange(30, 900),
+                          wrap=rnd.randrange(0, 120), agent=rnd.choice(agents))
+        elif outcome == "abandoned":
+            kwargs.update(wait=rnd.randrange(0, 120))
+        else:
+            kwargs.update(wait=None)
+        if rnd.random() < 0.05:  # around midnight
+            rows.call(when(rnd.randrange(days), 0, 1), **kwargs)
+        else:
+            rows.call(when(rnd.randrange(days)), **kwargs)
+    for _ in range(100):
+        site = rnd.choice(list(sites))
+        deps, agents = sites[site]
+        received = when(rnd.randrange(-5, days))
+        fate = rnd.random()
+        replied = closed = None
+        if fate < 0.7:
+            replied = received + dt.timedelta(minutes=rnd.randrange(20, 14 * 24 * 60))
+        elif fate < 0.8:
+            closed = received + dt.timedelta(hours=rnd.randrange(1, 100))
+        rows.email(received, replied=replied, closed=closed, site=site,
+                   department=rnd.choice(deps), queue=rnd.choice(queues),
+                   agent=rnd.choice(agents) if replied else None,
+                   promoted=rnd.choice((True, False, None)), caller=rnd.choice(callers))
+    for _ in range(60):
+        site = rnd.choice(list(sites))
+        deps, agents = sites[site]
+        rows.act(when(rnd.randrange(days)), site=site, department=rnd.choice(deps),
+                 agent=rnd.choice([a for a in agents if a]))
+    for day in range(days):
+        for site, (_deps, agents) in sites.items():
+            for agent in agents:
+                if agent and rnd.random() < 0.7:
+                    begin = when(day, 7, 11)
+                    rows.session(agent, begin,
+                                 begin + dt.timedelta(minutes=rnd.randrange(60, 9 * 60)),
+                                 site=site)
