@@ -53,7 +53,8 @@ def coverage_timeline(periods: pl.DataFrame, until: dt.date) -> alt.Chart:
         .encode(
             x=alt.X("start_date:T", title=None, axis=alt.Axis(format="%m/%Y")),
             x2="end_shown:T",
-            y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("start_date")),
+            y=alt.Y("label:N", title=None, sort=alt.EncodingSortField("start_date"),
+                    axis=alt.Axis(labelLimit=260)),
             color=alt.Color("site_name:N", title="Site"),
             tooltip=[
                 alt.Tooltip("site_name:N", title="Site"),

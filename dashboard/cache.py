@@ -1,0 +1,75 @@
+"""Streamlit caches around the data road: the engine as a resource, results with a TTL.
+
+Cached functions take the database URL (a string) rather than an engine, so that
+`st.cache_data` hashes plain values only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+from sqlalchemy import Engine
+
+from dashboard import config, db
+from dashboard import engine as kpi_engine
+from queries import overview
+
+TTL_SECONDS = 300
+
+
+def db_url() -> str:
+    """The configured database URL."""
+    return config.db_url()
+
+
+@st.cache_resource(show_spinner=False)
+def get_engine(url: str) -> Engine:
+    """One engine (connection pool) per database for the whole server."""
+    return db.get_engine(url)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def database_problem(url: str) -> str | None:
+    """None when the database answers and has a schema, else a French one-line reason."""
+    try:
+        if not db.is_initialised(get_engine(url)):
+            return ("La base de données est vide : lancez `make run` pour la démonstration "
+                    "ou `python -m dashboard db upgrade` puis importez vos données.")
+    except Exception as exc:  # shown to the user instead of a stack trace
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"Base de données injoignable : {first}"
+    return None
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def data_span(url: str) -> overview.DataSpan:
+    """First and last day with data, and volumes."""
+    with get_engine(url).connect() as conn:
+        return overview.data_span(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def last_day_with_data(url: str, sites: tuple[str, ...] = ()) -> dt.date | None:
+    """Latest local day with contacts."""
+    with get_engine(url).connect() as conn:
+        return overview.last_day_with_data(conn, sites)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def coverage_periods(url: str) -> pl.DataFrame:
+    """Sites and the départements they serve over time."""
+    with get_engine(url).connect() as conn:
+        return overview.coverage_periods(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Calcul des indicateurs…")
+def kpis(
+    url: str,
+    filters: kpi_engine.Filters,
+    by: tuple[str, ...] = (),
+    overrides: kpi_engine.Overrides | None = None,
+) -> pl.DataFrame:
+    """The metrics engine's result for these filters, cached for TTL_SECONDS."""
+    return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides)

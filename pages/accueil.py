@@ -1,0 +1,70 @@
+"""Accueil: what the data covers, the sites' coverage over time, the latest day at a glance."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import cache, charts, widgets
+from dashboard import formatting as fmt
+from dashboard.engine import Filters
+
+url = cache.db_url()
+span = cache.data_span(url)
+
+st.title("Tableau de bord des centres de contact")
+st.caption("Appels, courriels et actes de gestion des centres de contact à distance.")
+
+if span.contacts == 0:
+    st.info("Aucun contact dans la base pour l'instant. Importez des données "
+            "(`python -m dashboard ingest contacts FICHIER.csv`) ou construisez la "
+            "démonstration (`make demo`).")
+    st.stop()
+
+st.markdown(
+    f"Données du **{fmt.fr_date(span.first_day)}** au **{fmt.fr_date(span.last_day)}** : "
+    f"{fmt.fr_number(span.contacts)} contacts et {fmt.fr_number(span.acts)} actes de gestion."
+)
+
+last = span.last_day
+st.header(f"Dernier jour : {fmt.fr_date(last)}")
+day = Filters(start=last, end=last)
+total = cache.kpis(url, day).row(0, named=True)
+tiles = st.columns(3)
+tiles[0].metric("Appels reçus", fmt.fr_number(total["received"]), border=True)
+tiles[1].metric("Taux de décroché", fmt.fr_percent(total["answer_rate"]), border=True)
+tiles[2].metric("Courriels reçus", fmt.fr_number(total["emails_received"]), border=True)
+
+periods = cache.coverage_periods(url)
+site_names = dict(zip(periods["site"], periods["site_name"]))
+by_site = cache.kpis(url, day, ("site",))
+site_table = by_site.select(
+    pl.col("site").replace_strict(site_names, default=pl.col("site")).alias("Site"),
+    pl.col("received").map_elements(fmt.fr_number, return_dtype=pl.String).alias("Appels reçus"),
+    pl.col("answer_rate").map_elements(fmt.fr_percent, return_dtype=pl.String,
+                                       skip_nulls=False).alias("Taux de décroché"),
+    pl.col("emails_received").map_elements(fmt.fr_number, return_dtype=pl.String)
+    .alias("Courriels reçus"),
+)
+st.dataframe(site_table, hide_index=True, width="stretch")
+widgets.download_csv(site_table, f"dernier-jour-{last.isoformat()}.csv", key="dl-last-day")
+
+st.header("Sites et départements couverts")
+coverage_table = periods.select(
+    pl.col("site_name").alias("Site"),
+    (pl.col("department") + " " + pl.col("department_name")).alias("Département"),
+    pl.col("start_date").map_elements(fmt.fr_date, return_dtype=pl.String).alias("Depuis le"),
+    pl.col("end_date").map_elements(fmt.fr_date, return_dtype=pl.String, skip_nulls=False)
+    .alias("Jusqu'au"),
+)
+first_open = periods.sort("start_date").row(0, named=True) if periods.height else None
+reading = (
+    f"{periods.height} périodes de couverture ; la première, {first_open['department_name']} "
+    f"par {first_open['site_name']}, commence le {fmt.fr_date(first_open['start_date'])}."
+    if first_open else "Aucune couverture enregistrée."
+)
+widgets.chart_block(
+    charts.coverage_timeline(periods, until=last),
+    reading,
+    coverage_table,
+    "couverture.csv",
+    key="dl-coverage",
+)
