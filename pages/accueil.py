@@ -3,8 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, charts, widgets
+from dashboard import cache, widgets
 from dashboard import formatting as fmt
+from dashboard.charts.coverage import coverage_timeline
 from dashboard.engine import Filters
 
 url = cache.db_url()
@@ -62,7 +63,7 @@ reading = (
     if first_open else "Aucune couverture enregistrée."
 )
 widgets.chart_block(
-    charts.coverage_timeline(periods, until=last),
+    coverage_timeline(periods, until=last),
     reading,
     coverage_table,
     "couverture.csv",
