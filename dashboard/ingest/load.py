@@ -69,7 +69,7 @@ def write_batch(conn: Connection, kind: Kind, rows: list[dict], *, source: str,
         old = existing.get(tuple(row[k] for k in key))
         if old is None:
             new.append(row)
-        elif any(_differs(row[c], old[c]) for c in compared):
+        elif any(row[c] != old[c] for c in compared):
             changed.append(row)
         else:
             same += 1
@@ -106,7 +106,3 @@ def _existing(conn: Connection, kind: Kind, rows: list[dict], source: str) -> di
         where.append(tuple_(*[table.c[k] for k in free]).in_(pairs))
     result = conn.execute(select(table).where(*where)).mappings()
     return {tuple(m[k] for k in key): dict(m) for m in result}
-
-
-def _differs(new, old) -> bool:
-    return new != old
