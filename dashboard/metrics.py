@@ -132,7 +132,7 @@ METRICS: tuple[MetricDef, ...] = (
 )
 METRIC_KEYS = tuple(m.key for m in METRICS)
 METRICS_BY_KEY = {m.key: m for m in METRICS}
-COUNT_METRICS = frozenset(
+INTEGER_METRICS = frozenset(
     m.key for m in METRICS if m.unit == "count"
 ) | {"max_wait_seconds"}
 
@@ -750,7 +750,7 @@ def kpis_from_stats(
     formulas = _formulas()
     exprs = []
     for m in METRICS:
-        dtype = pl.Int64 if m.key in COUNT_METRICS else pl.Float64
+        dtype = pl.Int64 if m.key in INTEGER_METRICS else pl.Float64
         expr = pl.lit(None, dtype=dtype) if m.key in unavailable else formulas[m.key]
         exprs.append(expr.cast(dtype).alias(m.key))
     out = stats.select(*[pl.col(d).cast(pl.String) for d in by], *exprs)
