@@ -94,8 +94,11 @@ def format_value(value, unit: str) -> str:
 
 
 def format_key(value, dimension: str) -> str:
-    """A group key shown in French: dates as 29/03/2015, months as 03/2015, a missing
-    agent as "non attribué", any other missing key as "—"."""
+    """A group key shown in French: 29/03/2015, 03/2015, "non attribué" for no agent, "—".
+
+    Days and months are reformatted; a missing agent is UNASSIGNED, any other missing
+    key MISSING; other keys are shown as they are.
+    """
     if value is None:
         return UNASSIGNED if dimension == "agent" else MISSING
     if dimension == "day":

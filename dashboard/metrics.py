@@ -213,7 +213,7 @@ def unavailable_metrics(by: Sequence[str], restricted: Collection[str] = ()) -> 
 
 
 def campaign_names(frame: pl.DataFrame, campaigns: pl.DataFrame | None) -> pl.Series:
-    """Campaign of each row (`local_date`, `department`), HORS_CAMPAGNE outside any.
+    """Campaign name of each row (`local_date`, `department`), HORS_CAMPAGNE outside any.
 
     A campaign with a département covers only that département. Where campaigns overlap,
     one with a département wins over a national one, then the latest start, then the name.
@@ -274,8 +274,11 @@ def _key_expr(dim: str) -> pl.Expr:
 def with_group_keys(
     frame: pl.DataFrame, by: Sequence[str], campaigns: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """FRAME with one text column per dimension of BY (named after it), computed from
-    its raw columns (DIM_SOURCES)."""
+    """FRAME plus one text key column per dimension of BY, named after it.
+
+    Keys are computed from the raw columns of DIM_SOURCES; CAMPAIGNS is needed only for
+    the `campaign` dimension.
+    """
     cols = []
     for dim in by:
         if dim == "campaign":
@@ -308,8 +311,11 @@ def with_thresholds(
     sl_seconds: int | None = None,
     short_abandon_seconds: int | None = None,
 ) -> pl.DataFrame:
-    """ROWS (with `site`) plus `sl_s` and `short_s`: the override, else the site's, else
-    the default threshold."""
+    """ROWS (with `site`) plus each row's thresholds `sl_s` and `short_s`.
+
+    Precedence: the override given here, else the site's own column in SITES, else
+    DEFAULTS (the settings).
+    """
     per_site = sites.select(
         "site",
         pl.col("sl_seconds").fill_null(defaults.sl_seconds).alias("_site_sl"),
@@ -335,8 +341,12 @@ def with_thresholds(
 
 
 def phone_stats(rows: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """Calls (keyed, with `outcome`, `wait_seconds`, `handle_seconds`, `sl_s`, `short_s`)
-    → phone statistics per group."""
+    """Keyed calls → phone statistics per group.
+
+    ROWS carry `outcome`, `wait_seconds` (null when unknown: counted in the totals, not
+    in means, never within the SL nor short), `handle_seconds` (talk + wrap) and the
+    row's thresholds `sl_s`, `short_s`.
+    """
     outcome = pl.col("outcome")
     wait = pl.col("wait_seconds")
     answered = outcome == "answered"
@@ -363,8 +373,14 @@ def phone_stats(rows: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 def email_flags(
     rows: pl.DataFrame, sites: pl.DataFrame, calendar: HolidayCalendar | None = None
 ) -> pl.DataFrame:
-    """E-mails (`site`, `local_date`, `received_at`, `answered_at`) plus `replied`,
-    `within_48h`, `within_5wd` and `reply_us` (delay in microseconds, null if no reply)."""
+    """E-mails plus their reply flags: `replied`, `within_48h`, `within_5wd`, `reply_us`.
+
+    ROWS carry `site`, `local_date` (of receipt), `received_at` and `answered_at` (first
+    reply, naive UTC). 48 h are real elapsed hours, inclusive. The 5-working-day deadline
+    is the end of the 5th working day of CALENDAR after the local day of receipt; a reply
+    is in time when its local date (site's zone) is on or before that day. `reply_us` is
+    the delay in microseconds (null without reply), kept exact for medians.
+    """
     tz = sites.select("site", "timezone")
     frame = rows.join(tz, on="site", how="left", maintain_order="left").with_columns(
         pl.col("timezone").fill_null("Europe/Paris")
@@ -400,8 +416,10 @@ def email_stats(flagged: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 
 
 def site_period_bounds(sites: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """Per site: `lo`, `hi` — naive UTC instants of local midnight starting START and
-    ending END (the day after END's midnight), in the site's time zone."""
+    """Per site: `lo`, `hi`, the naive UTC instants where local START begins and END ends.
+
+    Local midnights are converted by the house rule of dashboard.localtime.
+    """
     if sites.height == 0:
         return pl.DataFrame(
             schema={"site": pl.String, "lo": pl.Datetime("us"), "hi": pl.Datetime("us")}
@@ -455,8 +473,11 @@ def backlog_stats(
     end: dt.date,
     campaigns: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """E-mails (`site`, `local_date` of receipt, `resolved_at`, raw dimension columns) →
-    `em_backlog`: e-mails open at the end of each group's last local day of [START, END].
+    """E-mails → `em_backlog`, those open at the end of each group's last day in the period.
+
+    ROWS carry `site`, `local_date` (of receipt), `resolved_at` and the raw dimension
+    columns; they must include every e-mail received on or before END that is still open
+    at the start of START (queries.contacts.backlog_rows).
 
     An e-mail is in the stock at the end of local day D when it was received on or before
     D and resolved (replied, or closed without reply) after D, in its site's time zone.
@@ -535,8 +556,14 @@ def backlog_stats(
 def handled_stats(
     phone: pl.DataFrame, emails: pl.DataFrame, followups: pl.DataFrame, by: Sequence[str]
 ) -> pl.DataFrame:
-    """Keyed calls and flagged e-mails of the period, and the later contacts of their
-    callers (`caller_key`, `received_at`) → promotion and repeat-contact statistics."""
+    """Handled contacts → online-promotion and repeat-contact statistics per group.
+
+    PHONE are keyed calls, EMAILS keyed flagged e-mails of the cohort; the handled ones
+    are answered calls and replied e-mails. FOLLOWUPS (`caller_key`, `received_at`) are
+    every contact of their callers up to 7 days after the last one (any channel or site).
+    A handled contact repeats when its caller has a contact received strictly after it
+    and at most 7 × 24 h later.
+    """
     cols = [*by, "online_service_promoted", "caller_key", "received_at"]
     handled = pl.concat(
         [
@@ -591,9 +618,14 @@ def session_pieces(
     sessions: pl.DataFrame, sites: pl.DataFrame, start: dt.date, end: dt.date, *,
     by_day: bool, by_slot: bool,
 ) -> pl.DataFrame:
-    """Sessions clipped to the period's local days in each site's zone → pieces with
-    `logged_us`; split at local midnights (BY_DAY) or local half-hours (BY_SLOT) with
-    their `local_date` / `local_slot`."""
+    """Sessions clipped to the period → pieces with `logged_us` (and local date / slot).
+
+    The period is [local midnight of START, local midnight after END) in each site's
+    zone. With BY_DAY pieces are split at local midnights and carry `local_date`; with
+    BY_SLOT they are split at local half-hours and carry `local_date` and `local_slot`
+    (the autumn repeated hour puts both occurrences in the same two slots; the spring
+    gap leaves its slots empty).
+    """
     bounds = site_period_bounds(sites, start, end)
     tz = sites.select("site", "timezone")
     frame = (
@@ -653,8 +685,10 @@ def empty_stats(by: Sequence[str]) -> pl.DataFrame:
 
 
 def merge_stats(frames: Sequence[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
-    """Statistics frames of different families, keyed by BY → one frame, one row per group
-    present in any of them (with BY empty: exactly one row)."""
+    """Statistics frames of several families → one frame, a row per group found in any.
+
+    With BY empty each frame has one row (or none) and the result at most one.
+    """
     frames = [f for f in frames if f is not None]
     if not by:
         # One row per family; an empty family frame means "nothing": complete_stats fills it.
@@ -664,6 +698,7 @@ def merge_stats(frames: Sequence[pl.DataFrame], by: Sequence[str]) -> pl.DataFra
         return pl.concat(cols, how="horizontal") if cols else pl.DataFrame()
 
     def join(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+        """Full join on the group keys, null keys matching each other."""
         return a.join(b, on=list(by), how="full", coalesce=True, nulls_equal=True)
 
     frames = [f.with_columns(pl.col(d).cast(pl.String) for d in by) for f in frames]
@@ -671,8 +706,10 @@ def merge_stats(frames: Sequence[pl.DataFrame], by: Sequence[str]) -> pl.DataFra
 
 
 def complete_stats(stats: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
-    """STATS with every statistic present; an absent count is 0, an absent max null and an
-    absent list empty. With BY empty, guarantees exactly one row."""
+    """STATS with every statistic present: absent sums 0, absent max null, absent lists [].
+
+    With BY empty the result has exactly one row.
+    """
     if not by and stats.height == 0:
         stats = pl.DataFrame({"_one": [1]})
     fill = []
@@ -744,8 +781,11 @@ def _formulas() -> dict[str, pl.Expr]:
 def kpis_from_stats(
     stats: pl.DataFrame, by: Sequence[str], unavailable: Collection[str] = ()
 ) -> pl.DataFrame:
-    """Statistics per group → KPIs per group: BY keys then METRICS in order, sorted by BY;
-    metrics in UNAVAILABLE are null."""
+    """Statistics per group → KPIs: BY keys then METRICS in order, rows sorted by BY.
+
+    Metrics in UNAVAILABLE (see unavailable_metrics) are null; every other rate is null
+    exactly when its denominator is 0. Null keys sort last.
+    """
     stats = complete_stats(stats, by)
     formulas = _formulas()
     exprs = []

@@ -151,8 +151,11 @@ class Rows:
         promoted: bool | None = None,
         caller: str | None = None,
     ) -> dict:
-        """Insert one e-mail received at LOCAL (or UTC), replied at REPLIED (local) or
-        REPLIED_UTC, or closed without reply at CLOSED (local); returns its values."""
+        """Insert one e-mail received at LOCAL (or UTC); returns its values.
+
+        It is replied at REPLIED (local) or REPLIED_UTC, or closed without reply at CLOSED
+        (local), or else pending.
+        """
         received = self._instant(local, utc, site)
         answered = self._instant(replied, replied_utc, site)
         ended = self._instant(closed, None, site)
@@ -248,8 +251,10 @@ class Rows:
 
 def populate(rows: Rows, seed: int = 7, start: dt.date = dt.date(2015, 3, 27),
              days: int = 25) -> None:
-    """A non-trivial deterministic mix of calls, e-mails, acts and sessions on both sites
-    (for parity and CLI tests, not for hand-worked expectations)."""
+    """Insert a deterministic, non-trivial mix of calls, e-mails, acts and sessions.
+
+    For parity tests, not for hand-worked expectations.
+    """
     import random
 
     rnd = random.Random(seed)

@@ -74,8 +74,11 @@ def to_csv(frame: pl.DataFrame) -> str:
 
 
 def to_table(frame: pl.DataFrame, by: Sequence[str]) -> str:
-    """KPI frame → a text table for people: one line per metric (French label), one column
-    per group, French number formatting."""
+    """KPI frame → a text table for people, in French.
+
+    One line per metric (its French label), one column per group, values formatted by
+    dashboard.formatting according to the metric's unit.
+    """
     if by:
         headers = [
             " · ".join(formatting.format_key(row[d], d) for d in by)
