@@ -23,6 +23,11 @@ What a grouping cannot measure is null, never a guess (see `unavailable_metrics`
   contact is optional and partial in real exports), so these are null when grouped or
   filtered by channel or queue;
 - backlog is a stock at an instant: null when grouped by slot.
+
+Adding a metric (`required_agents` and `staffing_gap` come with dashboard.erlang): append
+its MetricDef to METRICS at its place in the spec, give `_formulas` its expression over
+statistics (adding any StatDef it needs, with its merge rule, and the stage-1 function
+that produces it), and list in `unavailable_metrics` the groupings it cannot follow.
 """
 
 from __future__ import annotations
@@ -131,6 +136,15 @@ METRICS: tuple[MetricDef, ...] = (
               "(answered + emails_replied) / agent_hours"),
 )
 METRIC_KEYS = tuple(m.key for m in METRICS)
+
+
+def metrics_markdown() -> str:
+    """The METRICS registry as a Markdown table (key, French label, unit, definition)."""
+    lines = ["| name (JSON key) | French label | unit | definition |", "|---|---|---|---|"]
+    lines += [f"| `{d.key}` | {d.label} | {d.unit} | {d.definition} |" for d in METRICS]
+    return "\n".join(lines)
+
+
 METRICS_BY_KEY = {m.key: m for m in METRICS}
 INTEGER_METRICS = frozenset(
     m.key for m in METRICS if m.unit == "count"

@@ -33,6 +33,9 @@ def test_registry_is_consistent():
         assert d.definition and d.label
     assert set(m._formulas()) == set(m.METRIC_KEYS)
     assert {s.merge for s in m.STATS} <= {"sum", "max", "concat", "stock"}
+    table = m.metrics_markdown().splitlines()
+    assert len(table) == 2 + len(m.METRICS)
+    assert table[2].startswith("| `received` | Appels reçus | count |")
 
 
 def test_working_days_with_french_holidays():
