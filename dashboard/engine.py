@@ -46,8 +46,9 @@ class Filters:
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(value or ()))
-        if not isinstance(self.start, dt.date) or not isinstance(self.end, dt.date):
-            raise TypeError("start and end must be dates")
+        for bound in (self.start, self.end):
+            if not isinstance(bound, dt.date) or isinstance(bound, dt.datetime):
+                raise TypeError(f"start and end must be dates, got {bound!r}")
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         bad = [c for c in self.channels if c not in CHANNELS]

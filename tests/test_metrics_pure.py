@@ -188,3 +188,24 @@ def test_unavailable_metrics_rules():
     assert m.unavailable_metrics(("campaign",)) == m.STAFFING_METRICS
     assert m.unavailable_metrics((), {"channel"}) == m.STAFFING_METRICS | m.ACT_METRICS
     assert m.unavailable_metrics(("agent",), {"site", "agent"}) == frozenset()
+
+
+def test_filters_are_hashable_and_checked():
+    from dashboard.engine import Filters, Overrides
+
+    f = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), sites=["rouen"], channels="phone")
+    assert f.sites == ("rouen",) and f.channels == ("phone",)
+    assert hash(f) == hash(Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), ("rouen",),
+                                   channels=("phone",)))
+    assert f.restricted_dimensions() == {"site", "channel"}
+    assert Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1),
+                   channels=("phone", "email")).restricted_dimensions() == frozenset()
+    with pytest.raises(ValueError, match="before"):
+        Filters(dt.date(2015, 4, 2), dt.date(2015, 4, 1))
+    with pytest.raises(ValueError, match="channel"):
+        Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1), channels=("fax",))
+    with pytest.raises(TypeError):
+        Filters(dt.datetime(2015, 4, 1), dt.date(2015, 4, 1))
+    with pytest.raises(ValueError):
+        Overrides(sl_seconds=-1)
+    assert hash(Overrides(20, 5)) == hash(Overrides(20, 5))
