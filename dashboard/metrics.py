@@ -118,8 +118,8 @@ METRICS: tuple[MetricDef, ...] = (
     MetricDef("median_reply_hours", "Délai médian de réponse", "hours", "email",
               "median hours from receipt to first reply, replied e-mails only"),
     MetricDef("backlog", "Stock en attente", "count", "email",
-              "e-mails received up to the end of the period and neither replied nor closed "
-              "by then (a stock, not a cohort count)"),
+              "e-mails received up to the end of the period and not replied by then "
+              "(a stock, not a cohort count)"),
     MetricDef("acts", "Actes de gestion", "count", "acts", "acts performed in the period"),
     MetricDef("acts_per_100_handled", "Actes pour 100 contacts traités", "ratio", "acts",
               "100 × acts / (answered + emails_replied)"),
@@ -494,7 +494,7 @@ def backlog_stats(
     at the start of START (queries.contacts.backlog_rows).
 
     An e-mail is in the stock at the end of local day D when it was received on or before
-    D and resolved (replied, or closed without reply) after D, in its site's time zone.
+    D and first replied after D (or never), in its site's time zone.
     The stock is a level: with calendar dimensions each group takes it at its own last day.
     """
     if "slot" in by:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from dashboard import schema
 from queries._common import SOURCE_DTYPES, columns_of, fetch, scope, with_site_first
@@ -100,18 +100,14 @@ def backlog_rows(
 
     SINCE (naive UTC) is a lower bound of the instants the stock is taken at: rows resolved
     before it can never be in a stock of the period and are not fetched. `resolved_at` is
-    the first reply, or for a `closed` e-mail without reply its `ended_at` (its
-    `received_at` when unknown), or null while the e-mail is still waiting.
+    the first reply, null while there is none. spec/metrics.md counts every e-mail "not
+    replied by then", so an e-mail closed without a reply stays in the stock.
     """
     names = with_site_first([*columns, "local_date"], C)
     sch = _schema(names, {"resolved_at": pl.Datetime("us")})
     if not _wants(filters, "email"):
         return pl.DataFrame(schema=sch)
-    resolved = case(
-        (C.c.answered_at.is_not(None), C.c.answered_at),
-        (C.c.outcome == "closed", func.coalesce(C.c.ended_at, C.c.received_at)),
-        else_=None,
-    )
+    resolved = C.c.answered_at
     stmt = select(*columns_of(C, names), resolved.label("resolved_at")).where(
         C.c.channel == "email",
         C.c.local_date <= filters.end,

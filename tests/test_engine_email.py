@@ -112,28 +112,30 @@ def test_backlog_is_a_stock_at_the_end_of_each_period(db_url):
     # b5: received 12/04 23:30, replied 13/04 00:30 CEST (12/04 22:30 UTC): still open at
     # the end of local 12/04.
     rows.email("2015-04-12 23:30", replied="2015-04-13 00:30")
-    rows.email("2015-04-05 09:00", closed="2015-04-11 15:00")  # b6 closed without reply
+    # b6 closed without reply: never replied, so in every stock after its receipt
+    # (spec/metrics.md: "received up to the end of the period and not replied by then").
+    rows.email("2015-04-05 09:00", closed="2015-04-11 15:00")
     rows.email("2015-04-12 10:00", replied="2015-04-12 23:59:59")  # b7 replied in time
     rows.email("2015-03-01 09:00", replied="2015-04-12 00:00")  # b8 replied at 12/04 0:00
     rows.call("2015-04-10 10:00", outcome="answered")  # calls never enter the backlog
 
     start, end = dt.date(2015, 4, 10), dt.date(2015, 4, 12)
     k = one(db_url, start, end)
-    assert k["backlog"] == 3  # b1, b3, b5
+    assert k["backlog"] == 4  # b1, b3, b5, b6
     assert k["emails_received"] == 3  # b3, b5, b7
     assert k["emails_replied"] == 2  # b5, b7
 
     by_day = {r["day"]: r for r in kpis(db_url, start, end, by=("day",)).iter_rows(named=True)}
     assert by_day["2015-04-10"]["backlog"] == 4  # b1, b2, b6, b8
-    assert by_day["2015-04-11"]["backlog"] == 3  # b1, b3, b8
-    assert by_day["2015-04-12"]["backlog"] == 3  # b1, b3, b5
+    assert by_day["2015-04-11"]["backlog"] == 4  # b1, b3, b6, b8
+    assert by_day["2015-04-12"]["backlog"] == 4  # b1, b3, b5, b6
     assert [by_day[d]["emails_received"] for d in sorted(by_day)] == [0, 1, 2]
 
     # Week 2015-W15 (06..12 April) and month: the stock at the last day of the period.
     week = kpis(db_url, start, end, by=("week",))
     assert week.rows(named=True)[0]["week"] == "2015-W15"
-    assert week.item(0, "backlog") == 3
-    assert kpis(db_url, start, end, by=("month",)).item(0, "backlog") == 3
+    assert week.item(0, "backlog") == 4
+    assert kpis(db_url, start, end, by=("month",)).item(0, "backlog") == 4
     # Over a month the stock is taken at its last day within the period.
     months = kpis(db_url, dt.date(2015, 3, 1), dt.date(2015, 4, 10), by=("month",))
     by_month = {r["month"]: r["backlog"] for r in months.iter_rows(named=True)}
