@@ -1244,8 +1244,43 @@ def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
         finally:
             cursor.close()
         return
+    values = _sqlite_values(conn, table, frame)
+    if values is None:
+        for offset in range(0, frame.height, INSERT_BATCH):
+            conn.execute(table.insert(), frame.slice(offset, INSERT_BATCH).to_dicts())
+        return
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" * frame.width)})'
     for offset in range(0, frame.height, INSERT_BATCH):
-        conn.execute(table.insert(), frame.slice(offset, INSERT_BATCH).to_dicts())
+        conn.exec_driver_sql(sql, values.slice(offset, INSERT_BATCH).rows())
+
+
+def _sqlite_values(conn: Connection, table, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """FRAME with the values SQLAlchemy's SQLite types would bind, formatted by Polars.
+
+    Formatting half a million timestamps column-wise is several times faster than
+    SQLAlchemy's per-value processors. The first row is checked against those processors;
+    on any difference this returns None and the caller falls back to SQLAlchemy.
+    """
+    converted = frame.with_columns(
+        [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S%.6f") for c, t in frame.schema.items()
+         if t == pl.Datetime("us")]
+        + [pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date]
+        + [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items() if t == pl.Boolean]
+    )
+    if any(t not in (pl.String, pl.Int64, pl.Int32, pl.Int16, pl.Int8, pl.Float64)
+           for t in converted.schema.values()):
+        return None
+    dialect = conn.dialect
+    for name in frame.columns:
+        given = frame.get_column(name).drop_nulls()
+        if given.len() == 0:
+            continue
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        expected = processor(given[0]) if processor is not None else given[0]
+        if expected != converted.get_column(name).drop_nulls()[0]:
+            return None
+    return converted
 
 
 def _names(seed: int, count: int) -> list[str]:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from dashboard import db as dbmod
-from dashboard import demo, schema
+from dashboard import demo, reference, schema
 from dashboard.cli import main
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -409,14 +409,14 @@ def test_another_seed_differs_and_a_second_build_needs_replace(tmp_path, demo_db
     url = f"sqlite:///{tmp_path / 'other.sqlite'}"
     try:
         first = demo.build_demo(url, seed=DEMO_TEST_SEED + 1, scale=DEMO_TEST_SCALE)
-        reference = table_digest(demo_db_url, schema.contacts, "contact_id")
-        assert table_digest(url, schema.contacts, "contact_id") != reference
+        expected = table_digest(demo_db_url, schema.contacts, "contact_id")
+        assert table_digest(url, schema.contacts, "contact_id") != expected
         with pytest.raises(demo.DemoExistsError, match="replace"):
             demo.build_demo(url, seed=DEMO_TEST_SEED, scale=DEMO_TEST_SCALE)
         assert frame(url, schema.contacts).height == first.contacts
         # Replacing deletes the earlier demo rows: the result is the seed's database.
         demo.build_demo(url, seed=DEMO_TEST_SEED, scale=DEMO_TEST_SCALE, replace=True)
-        assert table_digest(url, schema.contacts, "contact_id") == reference
+        assert table_digest(url, schema.contacts, "contact_id") == expected
         assert table_digest(url, schema.acts, "act_id") == table_digest(
             demo_db_url, schema.acts, "act_id")
     finally:
@@ -474,3 +474,36 @@ def test_postgresql_build_keeps_every_invariant(pg_url):
     again = demo.build_demo(pg_url, seed=11, scale=0.03, replace=True)
     assert again.contacts == summary.contacts
     assert table_digest(pg_url, schema.contacts, "contact_id") == before
+
+
+def test_fast_sqlite_insert_stores_what_sqlalchemy_would(tmp_path):
+    rows = pl.DataFrame({
+        "source": ["demo", "demo"], "contact_id": ["P-x-1", "E-x-2"],
+        "channel": ["phone", "email"], "site": ["rouen", "rouen"], "department": ["60", "60"],
+        "queue": ["particuliers", None],
+        "received_at": [dt.datetime(2015, 3, 29, 6, 30, 5), dt.datetime(2015, 10, 25, 1, 0)],
+        "answered_at": [None, dt.datetime(2015, 10, 26, 9, 0, 0, 250000)],
+        "ended_at": [dt.datetime(2015, 3, 29, 6, 31), None],
+        "outcome": ["abandoned", "replied"], "wait_seconds": [55, None],
+        "talk_seconds": [0, 300], "wrap_seconds": [0, 0], "agent_id": [None, "rouen-a01"],
+        "online_service_promoted": [None, True], "caller_key": ["k", None],
+        "local_date": [dt.date(2015, 3, 29), dt.date(2015, 10, 25)],
+        "local_slot": pl.Series([17, 5], dtype=pl.Int16),
+    }).with_columns(pl.col("received_at", "answered_at", "ended_at").dt.cast_time_unit("us"))
+    stored = []
+    for name, fast in (("fast", True), ("core", False)):
+        url = f"sqlite:///{tmp_path / name}.sqlite"
+        dbmod.upgrade(url)
+        reference.load_reference(dbmod.get_engine(url))
+        with dbmod.get_engine(url).begin() as conn:
+            if fast:
+                assert demo._sqlite_values(conn, schema.contacts, rows) is not None
+                demo._insert(conn, schema.contacts, rows)
+            else:
+                conn.execute(schema.contacts.insert(), rows.to_dicts())
+        with dbmod.get_engine(url).connect() as conn:
+            stored.append(conn.exec_driver_sql(
+                "SELECT * FROM contacts ORDER BY contact_id").all())
+        dbmod.get_engine(url).dispose()
+    assert stored[0] == stored[1]
+    assert stored[0][1][7] == "2015-03-29 06:30:05.000000"
