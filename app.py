@@ -1,8 +1,9 @@
-"""Entry point: the frame of every page (page setup, database check, navigation)."""
+"""Entry point: the frame of every page — who is the user, which pages, shared filters."""
 
 import streamlit as st
 
-from dashboard import cache
+from dashboard import cache, identity, navigation, sidebar
+from dashboard.auth import ROLE_LABELS, scope_for
 
 st.set_page_config(
     page_title="Centres de contact · tableau de bord",
@@ -11,14 +12,33 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-problem = cache.database_problem(cache.db_url())
+url = cache.db_url()
+problem = cache.database_problem(url)
 if problem:
     st.title("Tableau de bord des centres de contact")
     st.error(problem)
     st.stop()
 
-pages = [
-    st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil",
-            default=True),
-]
-st.navigation(pages).run()
+mode, user = identity.resolve_user(url)
+if user is None:
+    st.session_state.pop("_dashboard_user", None)
+    st.title("Accès non autorisé")
+    if mode is None:
+        st.error("Aucun mode d'identification n'est configuré (DASHBOARD_AUTH_MODE).")
+    else:
+        st.error("Votre identifiant n'est pas autorisé à consulter ce tableau de bord. "
+                 "Demandez un accès à l'administrateur.")
+    st.stop()
+
+identity.remember(user)
+scope = scope_for(user)
+st.sidebar.caption(f"{user.display_name or user.login} · {ROLE_LABELS[user.role]}")
+
+pages = {}
+for page in navigation.pages_for(user.role):
+    pages.setdefault(page.section, []).append(
+        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path)
+    )
+current = st.navigation(pages)
+sidebar.render_filters(url, scope)
+current.run()

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 
 from dashboard import config, db
 from dashboard import engine as kpi_engine
-from queries import overview
+from dashboard import users as users_mod
+from dashboard.auth import Scope, User
+from queries import meta, overview
 
 TTL_SECONDS = 300
 
@@ -44,17 +46,37 @@ def database_problem(url: str) -> str | None:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def data_span(url: str) -> overview.DataSpan:
-    """First and last day with data, and volumes."""
+def is_demo_database(url: str) -> bool:
+    """Whether the pilot simulation built this database."""
     with get_engine(url).connect() as conn:
-        return overview.data_span(conn)
+        return meta.is_demo_database(conn)
+
+
+# Users are read on every run and not cached: a disabled user loses access at once.
+def active_user(url: str, login: str) -> User | None:
+    """The active user with this login, or None."""
+    with get_engine(url).connect() as conn:
+        return users_mod.active_user(conn, login)
+
+
+def active_users(url: str) -> list[User]:
+    """Every active user (for the demo picker)."""
+    with get_engine(url).connect() as conn:
+        return [u for u in users_mod.list_users(conn) if u.active]
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def last_day_with_data(url: str, sites: tuple[str, ...] = ()) -> dt.date | None:
-    """Latest local day with contacts."""
+def data_span(url: str, scope: Scope) -> overview.DataSpan:
+    """First and last day with data in SCOPE, and volumes."""
     with get_engine(url).connect() as conn:
-        return overview.last_day_with_data(conn, sites)
+        return overview.data_span(conn, scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def last_day_with_data(url: str, scope: Scope, sites: tuple[str, ...] = ()) -> dt.date | None:
+    """Latest local day with contacts in SCOPE."""
+    with get_engine(url).connect() as conn:
+        return overview.last_day_with_data(conn, scope, sites)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -72,4 +94,6 @@ def kpis(
     overrides: kpi_engine.Overrides | None = None,
 ) -> pl.DataFrame:
     """The metrics engine's result for these filters, cached for TTL_SECONDS."""
+    if filters.scope is None:
+        raise ValueError("the web app never reads figures without the user's scope")
     return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides)

@@ -59,6 +59,7 @@ for _module, _name in (
     ("ingest", "ingest"),
     ("kpis", "kpis"),
     ("staffing", "staffing"),
+    ("users", "users"),
 ):
     try:
         _mod = importlib.import_module(f"dashboard.commands.{_module}")

@@ -16,6 +16,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from dashboard import config
+from dashboard.auth import Scope
 from dashboard import metrics as m
 from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
 from dashboard.workdays import HolidayCalendar
@@ -39,6 +40,9 @@ class Filters:
     channels: tuple[str, ...] = ()  # "phone", "email"
     queues: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
+    # The user's row scope; None only for trusted callers (the CLI without --as-user,
+    # tests). The web app always sets it (dashboard.cache refuses filters without one).
+    scope: Scope | None = None
 
     def __post_init__(self) -> None:
         for name in _TUPLE_FIELDS:

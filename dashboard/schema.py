@@ -217,3 +217,12 @@ imports = Table(
     Column("quarantine_path", Text),
     Column("message", Text),
 )
+
+# Facts about the database itself, e.g. `demo` = the seed when the demo built it (the
+# demo identity mode is only offered on such a database).
+app_meta = Table(
+    "app_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

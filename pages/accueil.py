@@ -3,13 +3,14 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, widgets
+from dashboard import cache, identity, widgets
 from dashboard import formatting as fmt
 from dashboard.charts.coverage import coverage_timeline
 from dashboard.engine import Filters
 
 url = cache.db_url()
-span = cache.data_span(url)
+user, scope = identity.page_user()
+span = cache.data_span(url, scope)
 
 st.title("Tableau de bord des centres de contact")
 st.caption("Appels, courriels et actes de gestion des centres de contact à distance.")
@@ -27,7 +28,7 @@ st.markdown(
 
 last = span.last_day
 st.header(f"Dernier jour : {fmt.fr_date(last)}")
-day = Filters(start=last, end=last)
+day = Filters(start=last, end=last, scope=scope)
 total = cache.kpis(url, day).row(0, named=True)
 tiles = st.columns(3)
 tiles[0].metric("Appels reçus", fmt.fr_number(total["received"]), border=True)

@@ -28,16 +28,19 @@ def fetch(conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def scope(
+def row_conditions(
     table: Table, filters: Filters, *, fields: Sequence[str] = tuple(_FILTER_COLUMNS)
 ) -> list[ColumnElement[bool]]:
-    """WHERE conditions for the non-date filters in FIELDS that TABLE can obey."""
+    """WHERE conditions: the non-date filters in FIELDS that TABLE can obey, then the
+    user's row scope (always, whatever FIELDS says)."""
     conds: list[ColumnElement[bool]] = []
     for field in fields:
         values = getattr(filters, field)
         column = _FILTER_COLUMNS[field]
         if values and column in table.c:
             conds.append(table.c[column].in_(list(values)))
+    if filters.scope is not None:
+        conds.extend(filters.scope.conditions(table))
     return conds
 
 

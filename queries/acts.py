@@ -14,7 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from dashboard import schema
-from queries._common import SOURCE_DTYPES, columns_of, fetch, scope
+from queries._common import SOURCE_DTYPES, columns_of, fetch, row_conditions
 
 if TYPE_CHECKING:
     from dashboard.engine import Filters
@@ -30,7 +30,7 @@ def act_counts(conn: Connection, filters: Filters, columns: Sequence[str] = ()) 
         select(*cols, func.count().label("n"))
         .where(
             A.c.local_date.between(filters.start, filters.end),
-            *scope(A, filters, fields=("sites", "departments", "agents")),
+            *row_conditions(A, filters, fields=("sites", "departments", "agents")),
         )
         .group_by(*cols)
     )

@@ -15,7 +15,13 @@ import polars as pl
 from sqlalchemy import Connection, and_, or_, select
 
 from dashboard import schema
-from queries._common import SOURCE_DTYPES, columns_of, fetch, scope, with_site_first
+from queries._common import (
+    SOURCE_DTYPES,
+    columns_of,
+    fetch,
+    row_conditions,
+    with_site_first,
+)
 
 if TYPE_CHECKING:
     from dashboard.engine import Filters
@@ -60,7 +66,7 @@ def phone_rows(conn: Connection, filters: Filters, columns: Sequence[str] = ()) 
     ).where(
         C.c.channel == "phone",
         C.c.local_date.between(filters.start, filters.end),
-        *scope(C, filters),
+        *row_conditions(C, filters),
     )
     return fetch(conn, stmt, sch)
 
@@ -88,7 +94,7 @@ def email_rows(conn: Connection, filters: Filters, columns: Sequence[str] = ()) 
     ).where(
         C.c.channel == "email",
         C.c.local_date.between(filters.start, filters.end),
-        *scope(C, filters),
+        *row_conditions(C, filters),
     )
     return fetch(conn, stmt, sch)
 
@@ -112,7 +118,7 @@ def backlog_rows(
         C.c.channel == "email",
         C.c.local_date <= filters.end,
         or_(resolved.is_(None), resolved >= since),
-        *scope(C, filters),
+        *row_conditions(C, filters),
     )
     return fetch(conn, stmt, sch)
 
@@ -139,7 +145,7 @@ def followup_rows(
             C.c.caller_key.is_not(None),
             C.c.local_date.between(filters.start, filters.end),
             handled,
-            *scope(C, filters),
+            *row_conditions(C, filters),
         )
         .distinct()
     )

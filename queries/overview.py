@@ -13,6 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from dashboard import schema
+from dashboard.auth import Scope
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,25 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def data_span(conn: Connection) -> DataSpan:
-    """Span of the contacts in local days, with contact and act counts."""
-    c = schema.contacts
+def data_span(conn: Connection, scope: Scope) -> DataSpan:
+    """Span of the contacts in SCOPE in local days, with contact and act counts."""
+    c, a = schema.contacts, schema.acts
     first, last, n = conn.execute(
-        select(func.min(c.c.local_date), func.max(c.c.local_date), func.count())
+        select(func.min(c.c.local_date), func.max(c.c.local_date), func.count()).where(
+            *scope.conditions(c))
     ).one()
-    acts = conn.execute(select(func.count()).select_from(schema.acts)).scalar_one()
+    acts = conn.execute(
+        select(func.count()).select_from(a).where(*scope.conditions(a))
+    ).scalar_one()
     return DataSpan(_as_date(first), _as_date(last), int(n), int(acts))
 
 
-def last_day_with_data(conn: Connection, sites: tuple[str, ...] = ()) -> dt.date | None:
-    """Latest local day with at least one contact (for SITES when given)."""
+def last_day_with_data(
+    conn: Connection, scope: Scope, sites: tuple[str, ...] = ()
+) -> dt.date | None:
+    """Latest local day with at least one contact in SCOPE (and SITES when given)."""
     c = schema.contacts
-    query = select(func.max(c.c.local_date))
+    query = select(func.max(c.c.local_date)).where(*scope.conditions(c))
     if sites:
         query = query.where(c.c.site.in_(sites))
     return _as_date(conn.execute(query).scalar_one())

@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 
 from dashboard import schema
-from queries._common import fetch, scope
+from queries._common import fetch, row_conditions
 
 if TYPE_CHECKING:
     from dashboard.engine import Filters
@@ -31,7 +31,7 @@ def session_rows(
         # A session overlapping the period started on or before its last local date; this
         # lets the (site, local_date) index bound the scan.
         S.c.local_date <= filters.end,
-        *scope(S, filters, fields=("sites", "agents")),
+        *row_conditions(S, filters, fields=("sites", "agents")),
     )
     return fetch(
         conn,

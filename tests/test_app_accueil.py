@@ -10,12 +10,15 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import db as dbmod
 from dashboard import formatting as fmt
+from dashboard import users as users_mod
+from dashboard.auth import User
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def _run(monkeypatch, url: str) -> AppTest:
     monkeypatch.setenv("DASHBOARD_DB_URL", url)
+    monkeypatch.setenv("DASHBOARD_AUTH_MODE", "demo")
     return AppTest.from_file(APP, default_timeout=120).run()
 
 
@@ -53,6 +56,8 @@ def test_accueil_on_a_database_without_schema_says_what_to_do(monkeypatch, tmp_p
 
 
 def test_accueil_with_schema_but_no_contacts_says_so(monkeypatch, db_url):
+    with dbmod.get_engine(db_url).begin() as conn:
+        users_mod.save_user(conn, User("directeur", "national"))
     at = _run(monkeypatch, db_url)
     assert not at.exception
     assert "Aucun contact" in at.info[0].value

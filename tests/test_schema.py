@@ -15,7 +15,7 @@ from dashboard import db as dbmod
 from dashboard import reference, schema
 
 TABLES = {"sites", "departments", "coverage", "campaigns", "agents", "agent_sessions",
-          "contacts", "acts", "users", "imports"}
+          "contacts", "acts", "users", "imports", "app_meta"}
 
 
 def _contact(**overrides):

@@ -14,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import db as dbmod
 from dashboard import formatting
 from dashboard.commands.options import db_option, resolve_db
+from dashboard import users as users_mod
+from dashboard.auth import present_agents, scope_for
 from dashboard.engine import Filters, Overrides, compute_kpis
 from dashboard.metrics import DIMENSIONS, METRICS
 
@@ -125,8 +127,10 @@ def to_table(frame: pl.DataFrame, by: Sequence[str]) -> str:
               help="short-abandon threshold for every site (overrides the sites' own)")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="json",
               show_default=True)
+@click.option("--as-user", "as_user", default=None, metavar="LOGIN",
+              help="apply this user's scope (agent: own rows; supervisor: own site)")
 def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, sl_seconds,
-         short_abandon_seconds, fmt) -> None:
+         short_abandon_seconds, fmt, as_user) -> None:
     """KPIs of spec/metrics.md for the local days --from..--to, optionally grouped."""
     start_day = _date(start, "--from")
     end_day = _date(end, "--to")
@@ -142,10 +146,6 @@ def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, s
     bad = [c for c in chans if c not in ("phone", "email")]
     if bad:
         raise BadArgument(f"--channel must be phone or email, got {bad[0]!r}")
-    filters = Filters(
-        start=start_day, end=end_day, sites=_codes(sites), departments=_codes(departments),
-        channels=chans, queues=_codes(queues), agents=_codes(agents),
-    )
     overrides = Overrides(sl_seconds=sl_seconds, short_abandon_seconds=short_abandon_seconds)
     url = resolve_db(db_url)
     try:
@@ -155,7 +155,20 @@ def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, s
                 f"no dashboard schema in {engine.url.render_as_string()}: "
                 "run `python -m dashboard db upgrade` first"
             )
+        scope = None
+        if as_user is not None:
+            with engine.connect() as conn:
+                user = users_mod.active_user(conn, as_user)
+            if user is None:
+                raise BadArgument(f"--as-user {as_user!r}: no such active user")
+            scope = scope_for(user)
+        filters = Filters(
+            start=start_day, end=end_day, sites=_codes(sites), departments=_codes(departments),
+            channels=chans, queues=_codes(queues), agents=_codes(agents), scope=scope,
+        )
         frame = compute_kpis(engine, filters, dims, overrides)
+        if scope is not None:
+            frame = present_agents(frame, scope)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc

@@ -1,0 +1,102 @@
+"""Who is using the app: the login from OIDC, a trusted header or the demo picker.
+
+Modes (setting DASHBOARD_AUTH_MODE):
+- `oidc`: `st.login` / `st.user` against any OpenID Connect provider configured in the
+  `[auth]` section of secrets (ProConnect, Keycloak…); the login is the claim named by
+  DASHBOARD_OIDC_LOGIN_CLAIM.
+- `header`: the login is the value of a header set by an authenticating reverse proxy
+  (DASHBOARD_AUTH_HEADER). Only safe when the app is reachable through that proxy alone:
+  anyone who can reach Streamlit directly can send the header. Ignored in other modes.
+- `demo`: a user picker in the sidebar, kept in the URL as `?demo_user=LOGIN`. Offered
+  automatically on the demo database only; elsewhere only when set explicitly.
+A login becomes a user only through an active row of the `users` table.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cache, config
+from dashboard.auth import ROLE_LABELS, Scope, User, scope_for
+
+MODES = ("oidc", "header", "demo")
+_USER_KEY = "_dashboard_user"
+
+
+def auth_mode(url: str) -> str | None:
+    """The identity mode in force, or None when no mode can identify anyone."""
+    mode = (config.get("DASHBOARD_AUTH_MODE") or "").strip().lower()
+    if mode:
+        if mode not in MODES:
+            raise ValueError(f"DASHBOARD_AUTH_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+        return mode
+    return "demo" if cache.is_demo_database(url) else None
+
+
+def _oidc_login() -> str | None:
+    if not st.user.get("is_logged_in"):
+        st.title("Tableau de bord des centres de contact")
+        st.write("Connectez-vous pour accéder au tableau de bord.")
+        provider = config.get("DASHBOARD_OIDC_PROVIDER")
+        if st.button("Se connecter", type="primary", icon=":material/login:"):
+            st.login(provider) if provider else st.login()
+        st.stop()
+    claim = config.get("DASHBOARD_OIDC_LOGIN_CLAIM") or "email"
+    value = st.user.get(claim)
+    return str(value) if value else None
+
+
+def _header_login() -> str | None:
+    name = config.get("DASHBOARD_AUTH_HEADER") or "X-Forwarded-User"
+    value = st.context.headers.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def _demo_login(url: str) -> str | None:
+    users = cache.active_users(url)
+    logins = [u.login for u in users]
+    if not logins:
+        return None
+    labels = {u.login: f"{u.display_name or u.login} · {ROLE_LABELS[u.role]}" for u in users}
+    default = "directeur" if "directeur" in logins else logins[0]
+    login = st.sidebar.selectbox(
+        "Utilisateur (démonstration)",
+        logins,
+        index=logins.index(default),
+        format_func=labels.get,
+        key="demo_user",
+        bind="query-params",
+        help="En démonstration, choisissez qui vous êtes pour voir ce que chaque rôle voit.",
+    )
+    st.sidebar.warning("**Démonstration** : données simulées, identité choisie librement.",
+                       icon=":material/science:")
+    return login
+
+
+def resolve_user(url: str) -> tuple[str | None, User | None]:
+    """(mode, user) for this session; user None when nobody or an unknown login is there."""
+    mode = auth_mode(url)
+    if mode == "oidc":
+        login = _oidc_login()
+    elif mode == "header":
+        login = _header_login()
+    elif mode == "demo":
+        login = _demo_login(url)
+    else:
+        login = None
+    user = cache.active_user(url, login) if login else None
+    return mode, user
+
+
+def remember(user: User) -> None:
+    """Hand this run's user to the page; set on every run, so nothing stale survives."""
+    st.session_state[_USER_KEY] = user
+
+
+def page_user() -> tuple[User, Scope]:
+    """The user and scope the app frame identified for this run; stops the page otherwise."""
+    user = st.session_state.get(_USER_KEY)
+    if not isinstance(user, User):
+        st.error("Accès non autorisé.")
+        st.stop()
+    return user, scope_for(user)

@@ -1,0 +1,29 @@
+"""Which pages exist, at which URL, and for which roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """One page of the app."""
+
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    roles: tuple[str, ...]
+    section: str
+
+
+MANAGERS = ("supervisor", "national", "admin")
+
+PAGES: tuple[PageDef, ...] = (
+    PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+)
+
+
+def pages_for(role: str) -> list[PageDef]:
+    """The pages a role may open, in menu order."""
+    return [p for p in PAGES if role in p.roles]

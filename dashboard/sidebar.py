@@ -1,0 +1,92 @@
+"""The filters every page shares, in the sidebar and in the URL (so a copied link reopens
+the same view): period, site, départements, channel.
+
+Every widget is bound to a query parameter (`periode`, `site`, `dept`, `canal`); values
+outside what the user's scope allows are simply not offered, and the scope itself is
+applied again by the query layer whatever the widgets say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import cache
+from dashboard import formatting as fmt
+from dashboard.auth import Scope
+from dashboard.engine import Filters
+
+DEFAULT_DAYS = 28
+CHANNEL_LABELS = {"phone": "Téléphone", "email": "Courriel"}
+_FILTERS_KEY = "_dashboard_filters"
+
+
+def _period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    default = (max(first, last - dt.timedelta(days=DEFAULT_DAYS - 1)), last)
+    value = st.sidebar.date_input(
+        "Période",
+        value=default,
+        min_value=first,
+        max_value=last,
+        format="DD/MM/YYYY",
+        key="periode",
+        bind="query-params",
+        help="Jours locaux, bornes comprises.",
+    )
+    # While the user is picking, a range input can hold a single day.
+    if isinstance(value, (tuple, list)):
+        if len(value) == 2:
+            return value[0], value[1]
+        if len(value) == 1:
+            return value[0], value[0]
+        return default
+    return value, value
+
+
+def render_filters(url: str, scope: Scope) -> Filters | None:
+    """Draw the shared filters; None when the scope has no data at all."""
+    span = cache.data_span(url, scope)
+    if span.first_day is None:
+        return None
+    start, end = _period(span.first_day, span.last_day)
+    periods = cache.coverage_periods(url)
+    site_names = dict(zip(periods["site"], periods["site_name"]))
+    sites: tuple[str, ...] = ()
+    if scope.sees_all_sites:
+        options = sorted(site_names, key=site_names.get)
+        choice = st.sidebar.selectbox(
+            "Site", [""] + options, format_func=lambda c: site_names.get(c, "Tous les sites"),
+            key="site", bind="query-params",
+        )
+        sites = (choice,) if choice else ()
+    elif scope.site:
+        st.sidebar.markdown(f"**Site** : {site_names.get(scope.site, scope.site)}")
+        sites = (scope.site,)
+    departments: tuple[str, ...] = ()
+    if scope.role != "agent":
+        served = periods if not sites else periods.filter(periods["site"].is_in(list(sites)))
+        dept_names = dict(zip(served["department"], served["department_name"]))
+        chosen = st.sidebar.multiselect(
+            "Départements", sorted(dept_names), format_func=lambda d: f"{d} {dept_names[d]}",
+            key="dept", bind="query-params", placeholder="Tous",
+        )
+        departments = tuple(chosen)
+    channel = st.sidebar.segmented_control(
+        "Canal", list(CHANNEL_LABELS), format_func=CHANNEL_LABELS.get, key="canal",
+        bind="query-params",
+    )
+    st.sidebar.caption(f"Du {fmt.fr_date(start)} au {fmt.fr_date(end)}")
+    filters = Filters(start=start, end=end, sites=sites, departments=departments,
+                      channels=(channel,) if channel else (), scope=scope)
+    st.session_state[_FILTERS_KEY] = filters
+    return filters
+
+
+def page_filters() -> Filters:
+    """The filters the app frame drew for this run (pages call this)."""
+    filters = st.session_state.get(_FILTERS_KEY)
+    if not isinstance(filters, Filters) or filters.scope is None:
+        st.info("Aucune donnée accessible pour votre profil.")
+        st.stop()
+    return filters
