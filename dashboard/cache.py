@@ -16,7 +16,7 @@ from dashboard import config, db
 from dashboard import engine as kpi_engine
 from dashboard import users as users_mod
 from dashboard.auth import Scope, User
-from queries import meta, overview
+from queries import agents, meta, overview
 
 TTL_SECONDS = 300
 
@@ -97,3 +97,10 @@ def kpis(
     if filters.scope is None:
         raise ValueError("the web app never reads figures without the user's scope")
     return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def agent_names(url: str, scope: Scope) -> dict[str, str]:
+    """Agents' names that SCOPE may see."""
+    with get_engine(url).connect() as conn:
+        return agents.agent_names(conn, scope)
