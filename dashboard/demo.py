@@ -22,39 +22,47 @@ The model, in the order it is computed (site by site, in chunks of days):
    public holidays from `holidays.France`), and are deflected. E-mails arrive on open
    days, 07:00–23:00.
 2. **Staffing.** Each site has a team (at scale 1, Rouen 12 → 14 → 18 agents, Chartres
-   15 → 20 → 25, hired in steps after the site opens; part-timers; summer and Christmas
-   leave; ~5 % daily absence). A planner forecasts each half-hour's load in erlangs from the
-   *expected* demand but only anticipates PLANNER_CAMPAIGN_SHARE of the campaign uplift
-   (flows were not fully known), asks for a + β·√a agents (square-root staffing), and
-   greedily gives the present agents shift patterns (8:30–12:30 + 13:30–17:00 and
-   variants, half days for part-timers, late shifts to 19:00) until the need is covered or
-   the team is exhausted. The shifts become agent sessions (login jitter, a short break
-   now and then). Staffing therefore does not follow campaign peaks: answer rates fall at
-   the peaks, most at Chartres (Seine-Saint-Denis, high demand).
+   15 → 20 → 25, hired in steps after the site opens; part-timers; two weeks of summer
+   leave starting in July or early August, half the team off at Christmas; 5 % daily
+   absence). A planner forecasts each half-hour's load in erlangs (calls and e-mails) from
+   the *expected* demand but only anticipates PLANNER_CAMPAIGN_SHARE of the campaign
+   uplift (flows were not fully known), asks for a + β·√a agents (square-root staffing),
+   and greedily gives the present agents shift patterns (full days of 7 h with staggered
+   lunch hours, early and late shifts to closing, half days for part-timers) until the
+   need is covered or the team is exhausted. Shifts become agent sessions (login jitter, a
+   short break now and then). Staffing therefore lags the campaign peaks: answer rates
+   and service level fall there, most at Chartres (Seine-Saint-Denis, high demand), and
+   stay around 90 % off season.
 3. **Queue.** A discrete-event simulation per site of one blended multi-server FIFO queue
    (M/G/N+M), driven by the sessions: a logged-in free agent takes the longest-waiting
    call; calls have exponential patience (mean 150 s, and 3 % hang up within 5 s) and
    abandon when it runs out; talk is log-normal (mean 330 s) plus wrap-up (mean 60 s);
    an arriving call is deflected (saturation message) when the calls already waiting
-   reach max(3, 0.8 × agents logged in). Agents reply to e-mails (FIFO, log-normal
-   handling, mean 540 s) when no call waits, or every third task when the oldest e-mail
-   is over 40 h old; an e-mail is started only if it ends within the agent's session, so
-   replies fall within opening hours and slip in campaigns (the 48 h pledge is missed).
-   E-mails still unanswered at the end are `pending`; ~3 % are closed without reply. The
-   simulation runs on local wall-clock seconds (no activity happens near the 02:00–03:00
-   DST changes) and timestamps are converted to naive UTC by `dashboard.localtime`.
+   reach max(3, 0.8 × agents logged in). E-mails (FIFO, log-normal handling, mean 540 s)
+   are taken by free agents when no call waits and more agents than the planner's phone
+   reserve for the half-hour remain on the phone; once the oldest e-mail is over 40 h
+   old, every third task goes to e-mails (every second past 60 h, every one past 96 h).
+   An e-mail is started only if it ends within the agent's session, so replies fall
+   within opening hours; in campaigns they slip past the 48 h pledge. E-mails still
+   unanswered at the end are `pending`; ~3 % are closed without reply. The simulation
+   runs on local wall-clock seconds (nothing happens near the 02:00–03:00 DST changes,
+   which fall on Sundays) and timestamps are converted to naive UTC by
+   `dashboard.localtime.localize`; local dates and slots come from `dashboard.localtime`.
 4. **Labels.** 2 % of answered calls lose their agent (as real exports do); handled
    contacts are flagged `online_service_promoted` with a probability rising from 20 % to
-   45 % over the pilot; most contacts carry a pseudonymous `caller_key`, and about one in
-   seven reuses the key of an earlier contact of the same département within 7 days,
-   abandoned and deflected contacts being twice as likely to be followed up; handled
+   45 % over the pilot; 90 % of calls and every e-mail carry a pseudonymous `caller_key`
+   (SHA-256 of the seed and the first contact's id), and about one contact in six reuses
+   the key of an earlier contact of the same département within 7 days, abandoned and
+   deflected contacts being about three times as likely to be followed up; handled
    contacts give Poisson acts of management (about 30 per 100), typed by the campaign in
-   force, performed by the same agent during the wrap-up or the e-mail's handling.
+   force, performed by the same agent during the wrap-up or while writing the reply.
 
 Same seed and scale → identical database content: every random draw comes from
-`numpy.random.default_rng([seed, …])` streams named by site and chunk, nothing depends on
-wall-clock time or on set/dict ordering. Rows are inserted chunk by chunk (SQLAlchemy Core
-executemany on SQLite, COPY on PostgreSQL), so memory stays bounded at any scale.
+`numpy.random.default_rng([seed, …])` streams named by site and chunk (chunks depend on the
+scale only), nothing depends on wall-clock time or on set/dict ordering. Rows are written
+chunk by chunk (a calendar month, split beyond CHUNK_CONTACTS expected contacts), one
+transaction each, as batched executemany on SQLite and COPY on PostgreSQL, so memory stays
+bounded at any scale (about 450 MB at scale 5).
 """
 
 from __future__ import annotations
@@ -351,7 +359,7 @@ class _SitePlan:
     closed_calls: np.ndarray  # expected deflected calls on closed days
     kind: list[list[str | None]]  # [day][dept] campaign kind in force
     covered: np.ndarray  # bool [day, dept]
-    first_day: dt.date = field(default=_EPOCH)
+    first_day: dt.date
 
 
 def _holidays(first: dt.date, last: dt.date) -> set[dt.date]:
@@ -712,10 +720,14 @@ def _simulate_queue(call_t, call_patience, call_handle, email_t, email_handle,
             idle[a] = None
 
     def idle_to_email(t):
+        """Idle agents take e-mails while the reserve (or an overdue backlog) allows."""
         for a in list(idle):
             if not backlog:
                 break
-            if take_email(a, t, t - email_t[backlog[0]] > EMAIL_URGENT_AGE):
+            urgent = t - email_t[backlog[0]] > EMAIL_URGENT_AGE
+            if not urgent and n_logged - n_emailing - 1 < reserve:
+                break
+            if take_email(a, t, urgent):
                 del idle[a]
 
     while True:
@@ -753,7 +765,8 @@ def _simulate_queue(call_t, call_patience, call_handle, email_t, email_handle,
         elif te == t:
             backlog.append(ei)
             ei += 1
-            if idle:
+            if idle and len(backlog) == 1:
+                # Idle agents with an older backlog waiting are held back by the reserve.
                 idle_to_email(t)
         else:
             i = ci
@@ -880,7 +893,7 @@ def _choose(rng, probs: np.ndarray) -> np.ndarray:
     return (u >= cum).sum(axis=1).clip(0, probs.shape[1] - 1)
 
 
-def _caller_keys(seed: int, site: str, carry: _Carry, dept: str, t: np.ndarray,
+def _caller_keys(seed: int, carry: _Carry, dept: str, t: np.ndarray,
                  weight: np.ndarray, ids: list[str], rng) -> list[str | None]:
     """Caller keys for new keyed contacts of one département, sorted by time; see docstring."""
     tail = carry.tail.get(dept)
@@ -934,7 +947,7 @@ def _to_utc(frame: pl.DataFrame, local_col: str, utc_col: str, tz: str) -> pl.Da
     )
 
 
-def _simulate_chunk(seed, scale, plan, team, chunk_index, chunk_days, carry, final, tz):
+def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz):
     """Run one chunk of one site: returns contact, act and session frames to insert."""
     site = plan.site
     rng = lambda k: np.random.default_rng([seed, site.index, chunk_index, k])  # noqa: E731
@@ -1011,7 +1024,7 @@ def _simulate_chunk(seed, scale, plan, team, chunk_index, chunk_days, carry, fin
         ids = ([f"P-{site.code}-{x}" for x in calls["no"].to_numpy()[pi]]
                + [f"E-{site.code}-{x}" for x in emails_all["no"].to_numpy()[ej]])
         order = np.argsort(t_all, kind="stable")
-        keys = _caller_keys(seed, site.code, carry, dept, t_all[order], w_all[order],
+        keys = _caller_keys(seed, carry, dept, t_all[order], w_all[order],
                             [ids[k] for k in order], rk)
         for rank, k in enumerate(order):
             if k < len(pi):
@@ -1363,36 +1376,44 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
     counts = {"phone": 0, "email": 0, "acts": 0, "sessions": 0}
     carries = {p.site.code: _Carry() for p in plans}
     last_chunk = {p.site.code: len(_chunks(p)) - 1 for p in plans}
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
+        if sqlite:
             # A large page cache keeps the random-key indexes (caller_key) in memory while
-            # loading; NORMAL sync is safe in WAL mode. Both last for this connection only.
+            # loading; NORMAL sync is safe in WAL mode. Restored before the connection goes
+            # back to the pool.
+            saved = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar_one()
+                     for p in ("cache_size", "synchronous")}
             conn.exec_driver_sql("PRAGMA cache_size=-262144")
             conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             conn.commit()
-        for (plan, team, k, days), weight in zip(work, weights):
-            carry = carries[plan.site.code]
-            contacts, acts, sessions = _simulate_chunk(
-                seed, scale, plan, team, k, days, carry, k == last_chunk[plan.site.code],
-                plan.site.tz,
-            )
-            with conn.begin():
-                _insert(conn, schema.contacts, contacts)
-                _insert(conn, schema.acts, acts)
-                _insert(conn, schema.agent_sessions, sessions)
-            counts["phone"] += int((contacts["channel"] == "phone").sum())
-            counts["email"] += int((contacts["channel"] == "email").sum())
-            counts["acts"] += acts.height
-            counts["sessions"] += sessions.height
-            done_weight += weight
-            if progress is not None:
-                progress(f"{plan.site.name} {plan.days[days[0]]:%Y-%m}",
-                         done_weight / total_weight)
-        if engine.dialect.name == "sqlite":
-            # Fold the WAL back into the file, so the database can be moved or copied alone.
-            conn.exec_driver_sql("PRAGMA cache_size=-2000")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.commit()
+        try:
+            for (plan, team, k, days), weight in zip(work, weights):
+                carry = carries[plan.site.code]
+                contacts, acts, sessions = _simulate_chunk(
+                    seed, plan, team, k, days, carry, k == last_chunk[plan.site.code],
+                    plan.site.tz,
+                )
+                with conn.begin():
+                    _insert(conn, schema.contacts, contacts)
+                    _insert(conn, schema.acts, acts)
+                    _insert(conn, schema.agent_sessions, sessions)
+                counts["phone"] += int((contacts["channel"] == "phone").sum())
+                counts["email"] += int((contacts["channel"] == "email").sum())
+                counts["acts"] += acts.height
+                counts["sessions"] += sessions.height
+                done_weight += weight
+                if progress is not None:
+                    progress(f"{plan.site.name} {plan.days[days[0]]:%Y-%m}",
+                             done_weight / total_weight)
+        finally:
+            if sqlite:
+                conn.rollback()
+                for pragma, value in saved.items():
+                    conn.exec_driver_sql(f"PRAGMA {pragma}={int(value)}")
+                # Fold the WAL back into the file, so that it can be moved or copied alone.
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.commit()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("contacts", "acts", "agent_sessions"):

@@ -187,6 +187,10 @@ def check_sessions_cover_answers(url: str) -> None:
         by_agent.setdefault(agent, []).append((start, end))
     for agent, at in answered.select("agent_id", "answered_at").iter_rows():
         assert any(s <= at <= e for s, e in by_agent.get(agent, ())), (agent, at)
+    # An agent's sessions never overlap.
+    for periods in by_agent.values():
+        periods.sort()
+        assert all(a[1] <= b[0] for a, b in zip(periods, periods[1:]))
     # Sessions lie within opening hours, on open days.
     for start, end in sessions.select("start_at", "end_at").iter_rows():
         ls, le = local(start), local(end)
