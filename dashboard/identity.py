@@ -17,7 +17,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cache, config
-from dashboard.auth import ROLE_LABELS, Scope, User, scope_for
+from dashboard.auth import Scope, User, scope_for
 
 MODES = ("oidc", "header", "demo")
 _USER_KEY = "_dashboard_user"
@@ -57,13 +57,13 @@ def _demo_login(url: str) -> str | None:
     logins = [u.login for u in users]
     if not logins:
         return None
-    labels = {u.login: f"{u.display_name or u.login} · {ROLE_LABELS[u.role]}" for u in users}
     default = "directeur" if "directeur" in logins else logins[0]
+    # No format_func: a bound widget writes its shown label into the URL, and the URL
+    # must carry the login itself (?demo_user=LOGIN).
     login = st.sidebar.selectbox(
         "Utilisateur (démonstration)",
         logins,
         index=logins.index(default),
-        format_func=labels.get,
         key="demo_user",
         bind="query-params",
         help="En démonstration, choisissez qui vous êtes pour voir ce que chaque rôle voit.",
