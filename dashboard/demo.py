@@ -53,7 +53,7 @@ The model, in the order it is computed (site by site, in chunks of days):
    45 % over the pilot; 90 % of calls and every e-mail carry a pseudonymous `caller_key`
    (SHA-256 of the seed and the first contact's id), and about one contact in six reuses
    the key of an earlier contact of the same département within 7 days, abandoned and
-   deflected contacts being about three times as likely to be followed up; handled
+   deflected contacts being about 2.5 times as likely to be followed up; handled
    contacts give Poisson acts of management (about 30 per 100), typed by the campaign in
    force, performed by the same agent during the wrap-up or while writing the reply.
 
@@ -360,6 +360,7 @@ class _SitePlan:
     kind: list[list[str | None]]  # [day][dept] campaign kind in force
     covered: np.ndarray  # bool [day, dept]
     first_day: dt.date
+    pilot_start: dt.date  # the first coverage start of any site
 
 
 def _holidays(first: dt.date, last: dt.date) -> set[dt.date]:
@@ -425,7 +426,7 @@ def _site_plans(ref: _Reference, scale: float) -> list[_SitePlan]:
                     share = CLOSED_DAY_SHARE[6] if weekday == 6 else CLOSED_DAY_SHARE[7]
                     closed[i, j] = base * (1.0 + load) * (1 - email_share) * share
         plans.append(_SitePlan(site, days, is_open, depts, exp_p, exp_e, fc_p, fc_e, closed,
-                               kinds, covered, first))
+                               kinds, covered, first, min(c.start for c in ref.coverage)))
     return plans
 
 
@@ -1098,7 +1099,7 @@ def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz)
             "caller_key", "handled", "kind", "t", "done_local"]
     contacts = pl.concat([phone.select(cols), done.select(cols)], how="vertical_relaxed")
     r7 = rng(7)
-    first = _day_number(plan.first_day) * DAY
+    first = _day_number(plan.pilot_start) * DAY
     span = max(1, (_day_number(DEMO_END) + 1) * DAY - first)
     share = PROMOTION_START + (PROMOTION_END - PROMOTION_START) * np.clip(
         (contacts["t"].to_numpy() - first) / span, 0, 1)
