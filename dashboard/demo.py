@@ -2,7 +2,8 @@
 
 `build_demo(url)` upgrades the schema, loads the pilot reference data (dashboard/pilot.toml)
 and fills the database with a simulated history, from the first coverage start to
-31 December 2015, every row with `source = 'demo'`. The coverage periods, campaigns,
+31 December 2015, every row with `source = 'demo'`, then records the seed under the key
+`demo` of `app_meta`. The coverage periods, campaigns,
 populations, time zones and opening hours are read back from the database, so editing the
 reference file changes the simulation.
 
@@ -1415,6 +1416,11 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                 # Fold the WAL back into the file, so that it can be moved or copied alone.
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.commit()
+    with engine.begin() as conn:
+        # Marks the database as the demo's (schema.app_meta): the app offers its demo
+        # identity picker on such a database only.
+        conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == "demo"))
+        conn.execute(schema.app_meta.insert().values(key="demo", value=str(seed)))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in ("contacts", "acts", "agent_sessions"):

@@ -374,6 +374,13 @@ def test_users_have_the_expected_logins(demo_db_url):
     assert set(agents["source"].unique()) == {"demo"}
 
 
+def test_the_database_is_marked_as_the_demo_with_its_seed(demo_db_url):
+    from tests.conftest import DEMO_TEST_SEED
+
+    meta = dict(frame(demo_db_url, schema.app_meta).iter_rows())
+    assert meta["demo"] == str(DEMO_TEST_SEED)
+
+
 def test_every_handling_agent_is_a_known_agent_of_the_site(demo_db_url, contacts):
     agents = dict(frame(demo_db_url, schema.agents).select("agent_id", "site").iter_rows())
     for agent, site in contacts.filter(pl.col("agent_id").is_not_null()).select(
