@@ -104,3 +104,21 @@ def agent_names(url: str, scope: Scope) -> dict[str, str]:
     """Agents' names that SCOPE may see."""
     with get_engine(url).connect() as conn:
         return agents.agent_names(conn, scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Calcul de la médiane de l'équipe…")
+def team_medians(
+    url: str,
+    site: str,
+    start: dt.date,
+    end: dt.date,
+    grain: str = "day",
+    channels: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """The anonymous team medians of SITE (dashboard.team): medians only, no agent row.
+
+    Callers pass the site of the user's own scope, never one from the request.
+    """
+    from dashboard import team
+
+    return team.team_medians(get_engine(url), site, start, end, grain, channels)

@@ -21,6 +21,8 @@ MANAGERS = ("supervisor", "national", "admin")
 
 PAGES: tuple[PageDef, ...] = (
     PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+    PageDef("pages/mes_statistiques.py", "Mes statistiques", ":material/person:",
+            "mes-statistiques", ("agent",), "Mon activité"),
 )
 
 
