@@ -51,6 +51,7 @@ endif
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: dev
+	@bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 bench: dev
