@@ -24,6 +24,7 @@ from queries import acts as q_acts
 from queries import contacts as q_contacts
 from queries import reference as q_reference
 from queries import sessions as q_sessions
+from queries import staffing as q_staffing
 
 CHANNELS = ("phone", "email")
 _TUPLE_FIELDS = ("sites", "departments", "channels", "queues", "agents")
@@ -73,16 +74,35 @@ class Filters:
 
 @dataclass(frozen=True)
 class Overrides:
-    """Thresholds that replace every site's own (the CLI's --sl-seconds and friends)."""
+    """Thresholds that replace every site's own (the CLI's --sl-seconds and friends), and
+    the queueing model of `required_agents`.
+
+    `erlang_a` switches required_agents from Erlang C to Erlang A (callers who hang up),
+    with `patience_seconds` as every caller's mean patience, or else each site's
+    `patience_seconds` metric over the period (a site without a long abandon then stays
+    on Erlang C). `sl_target` replaces the sites' service-level targets (a fraction).
+    """
 
     sl_seconds: int | None = None
     short_abandon_seconds: int | None = None
+    sl_target: float | None = None
+    erlang_a: bool = False
+    patience_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError(f"{f.name} must be a non-negative integer, got {value!r}")
+            if f.name in ("sl_seconds", "short_abandon_seconds"):
+                if value is not None and (
+                    not isinstance(value, int) or isinstance(value, bool) or value < 0
+                ):
+                    raise ValueError(f"{f.name} must be a non-negative integer, got {value!r}")
+        if self.sl_target is not None and not 0 < self.sl_target < 1:
+            raise ValueError(f"sl_target must be a fraction in (0, 1), got {self.sl_target!r}")
+        if self.patience_seconds is not None and not self.patience_seconds > 0:
+            raise ValueError(f"patience_seconds must be > 0, got {self.patience_seconds!r}")
+        if not isinstance(self.erlang_a, bool):
+            raise ValueError(f"erlang_a must be True or False, got {self.erlang_a!r}")
 
 
 def compute_kpis(
@@ -96,8 +116,13 @@ def compute_kpis(
     """KPIs of spec/metrics.md for FILTERS: group keys (BY order, sorted), then METRICS."""
     by = m.check_by(by)
     overrides = overrides or Overrides()
-    unavailable = m.unavailable_metrics(by, filters.restricted_dimensions())
+    restricted = set(filters.restricted_dimensions())
+    if filters.scope is not None and filters.scope.role == "agent":
+        restricted.add("agent")  # an agent's own rows: no team measure
+    unavailable = m.unavailable_metrics(by, restricted)
+    team = "required_agents" not in unavailable
     src = m.source_columns(by)
+    phone_src = (*src, "local_date", "local_slot") if team else src
     defaults = config.default_thresholds()
 
     with engine.connect() as conn:
@@ -110,7 +135,7 @@ def compute_kpis(
             period_lo = dt.datetime.combine(filters.start, dt.time()) - dt.timedelta(days=1)
             period_hi = dt.datetime.combine(filters.end, dt.time()) + dt.timedelta(days=2)
 
-        phone = q_contacts.phone_rows(conn, filters, src)
+        phone = q_contacts.phone_rows(conn, filters, phone_src)
         emails = q_contacts.email_rows(conn, filters, src)
         handled_times = pl.concat(
             [
@@ -140,6 +165,7 @@ def compute_kpis(
             None if "agent_hours" in unavailable
             else q_sessions.session_rows(conn, filters, period_lo, period_hi)
         )
+        hours = _team_sites(q_staffing.site_hours(conn), filters) if team else None
 
     phone = m.with_group_keys(
         m.with_thresholds(
@@ -160,10 +186,50 @@ def compute_kpis(
         )
     if act_counts is not None:
         frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
+    slot_base = "slot" in by
+    windows = None
+    if team:
+        windows = m.open_windows(hours, filters.start, filters.end, calendar)
+        grid = m.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
+        cells = m.required_cells(phone, grid, _targets(hours, phone, overrides, defaults))
+        frames.append(m.required_stats(m.with_group_keys(cells, by), by))
     if sessions is not None:
         pieces = m.session_pieces(
             sessions, sites, filters.start, filters.end,
-            by_day=bool({"day", "week", "month"} & set(by)), by_slot="slot" in by,
+            by_day=team or bool({"day", "week", "month"} & set(by)), by_slot=slot_base,
         )
         frames.append(m.session_stats(m.with_group_keys(pieces, by), by))
-    return m.kpis_from_stats(m.merge_stats(frames, by), by, unavailable)
+        if team:
+            inside = m.base_logged_pieces(pieces, windows, slot_base=slot_base)
+            frames.append(m.base_logged_stats(m.with_group_keys(inside, by), by))
+    stats = m.merge_stats(frames, by)
+    if team:
+        stats = m.attach_base(stats, m.base_stats(m.with_group_keys(grid, by), by), by)
+    return m.kpis_from_stats(stats, by, unavailable)
+
+
+def _team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """The sites whose teams the filters and the scope cover (they bound the time base)."""
+    if filters.sites:
+        hours = hours.filter(pl.col("site").is_in(list(filters.sites)))
+    scope = filters.scope
+    if scope is not None and not scope.sees_all_sites:
+        hours = hours.filter(pl.col("site") == scope.site)
+    return hours
+
+
+def _targets(
+    hours: pl.DataFrame, phone: pl.DataFrame, overrides: Overrides, defaults: config.Thresholds
+) -> pl.DataFrame:
+    """Per site: the service-level target and, for Erlang A, the callers' mean patience."""
+    target = (
+        pl.lit(overrides.sl_target) if overrides.sl_target is not None
+        else pl.col("sl_target").fill_null(defaults.sl_target)
+    )
+    out = hours.select("site", target.cast(pl.Float64).alias("sl_target"))
+    if not overrides.erlang_a:
+        return out.with_columns(pl.lit(None, dtype=pl.Float64).alias("patience_s"))
+    if overrides.patience_seconds is not None:
+        return out.with_columns(
+            pl.lit(float(overrides.patience_seconds)).alias("patience_s"))
+    return out.join(m.site_patience(phone), on="site", how="left")

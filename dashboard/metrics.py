@@ -16,18 +16,38 @@ channel / queue / agent codes, campaign name or HORS_CAMPAGNE. A contact with no
 keeps a **null** `agent` key: display layers label it "non attribué" (UNASSIGNED_LABEL).
 
 What a grouping cannot measure is null, never a guess (see `unavailable_metrics`):
-- staffing (agent_hours, occupancy, handled_per_agent_hour): sessions carry only a site
-  and an agent, so these are null when grouped or filtered by département, channel,
-  queue or campaign;
+- staffing (agent_hours, occupancy, handled_per_agent_hour and the team measures below):
+  sessions carry only a site and an agent, so these are null when grouped or filtered by
+  département, channel, queue or campaign;
+- team measures (agents_logged_in, required_agents, staffing_gap) describe a site's team
+  against its queue: also null when grouped or filtered by agent (or in an agent's scope);
 - acts (acts, acts_per_100_handled): acts carry no channel or queue (their link to a
   contact is optional and partial in real exports), so these are null when grouped or
   filtered by channel or queue;
 - backlog is a stock at an instant: null when grouped by slot.
 
-Adding a metric (`required_agents` and `staffing_gap` come with dashboard.erlang): append
-its MetricDef to METRICS at its place in the spec, give `_formulas` its expression over
-statistics (adding any StatDef it needs, with its merge rule, and the stage-1 function
-that produces it), and list in `unavailable_metrics` the groupings it cannot follow.
+Team measures and their time base (agents_logged_in, required_agents, staffing_gap).
+They are means of a number of agents over a **time base** W, the site's *open days*
+(open ISO weekdays that are not public holidays of the calendar) of the period:
+- grouped by slot, W is that local half-hour on each open day, at its **real** length
+  (30 min; 60 min for the slots of the repeated hour on the October change day, whose two
+  occurrences share the slot; 0 for the slots of the March gap, which then have no value);
+- otherwise W is the site's opening hours (opens_at–closes_at, local) on each open day,
+  at their real length: a day's figure is a mean over its opening hours, so a 23 h or
+  25 h day changes nothing, and a closed day (weekend, holiday) has no value.
+agents_logged_in = logged-in time inside W / |W|. required_agents is computed per cell
+(site × local date × slot) by Erlang C, or Erlang A with patience as an option: the
+smallest N whose service level for the cell's offered calls (short abandons excluded),
+over the cell's real length, with the cell's AHT (else the site's AHT over the period,
+else every site's) reaches the site's target within its SL threshold; 0 without calls.
+The group's value is the time-weighted mean Σ N_cell × |cell ∩ W| / |W|. A group spanning
+several sites adds the sites' agents: |W| is then taken once, as the largest of the
+sites' bases (the sites' opening hours are assumed the same; `span` merge rule).
+
+Adding a metric: append its MetricDef to METRICS at its place in the spec, give
+`_formulas` its expression over statistics (adding any StatDef it needs, with its merge
+rule, and the stage-1 function that produces it), and list in `unavailable_metrics` the
+groupings it cannot follow.
 """
 
 from __future__ import annotations
@@ -39,9 +59,10 @@ from functools import reduce
 
 import polars as pl
 
+from dashboard import erlang
 from dashboard.config import Thresholds
-from dashboard.localtime import localize, with_local_columns
-from dashboard.workdays import HolidayCalendar, working_day_deadlines
+from dashboard.localtime import localize, to_local, with_local_columns
+from dashboard.workdays import HolidayCalendar, default_calendar, working_day_deadlines
 
 DIMENSIONS = (
     "day", "week", "month", "slot", "site", "department", "channel", "queue", "agent",
@@ -106,6 +127,11 @@ METRICS: tuple[MetricDef, ...] = (
               "mean wait_seconds of abandoned calls that are not short"),
     MetricDef("max_wait_seconds", "Attente maximale", "seconds", "phone",
               "max wait_seconds over answered and abandoned calls"),
+    MetricDef("patience_seconds", "Patience estimée des appelants", "seconds", "phone",
+              "(wait of answered calls + wait of abandoned calls that are not short) / "
+              "abandoned calls that are not short: the maximum-likelihood mean patience "
+              "under exponential patience (Brown et al. 2005), the Erlang A input; null "
+              "without such an abandon"),
     MetricDef("emails_received", "Courriels reçus", "count", "email",
               "e-mails received in the period (local date)"),
     MetricDef("emails_replied", "Courriels traités", "count", "email",
@@ -134,6 +160,21 @@ METRICS: tuple[MetricDef, ...] = (
               "(talk + wrap of answered calls) / logged-in seconds, same scope"),
     MetricDef("handled_per_agent_hour", "Contacts traités par heure", "ratio", "staffing",
               "(answered + emails_replied) / agent_hours"),
+    MetricDef("agents_logged_in", "Agents connectés (moyenne)", "agents", "staffing",
+              "mean number of agents logged in over the time base W: logged-in time inside "
+              "W / real length of W; W = the slot on the site's open days when grouped by "
+              "slot (its real length: 60 min for the repeated hour's slots in October, 0 in "
+              "March), else the site's opening hours on its open days (open weekdays that "
+              "are not public holidays); null when W is empty (closed day)"),
+    MetricDef("required_agents", "Effectif requis (Erlang)", "agents", "staffing",
+              "per 30-min slot of each site and day: smallest N whose Erlang C service "
+              "level for the slot's offered calls (short abandons excluded) over its real "
+              "length and AHT (else the site's AHT of the period) reaches the site's target "
+              "(sl_target within sl_seconds); 0 without calls; over a longer group, the "
+              "time-weighted mean of the slots' N over the same base W as agents_logged_in; "
+              "Erlang A (with patience) as an option"),
+    MetricDef("staffing_gap", "Écart d'effectif", "agents", "staffing",
+              "agents_logged_in − required_agents (negative: understaffed)"),
 )
 METRIC_KEYS = tuple(m.key for m in METRICS)
 
@@ -150,9 +191,11 @@ INTEGER_METRICS = frozenset(
     m.key for m in METRICS if m.unit == "count"
 ) | {"max_wait_seconds"}
 
-STAFFING_METRICS = frozenset({"agent_hours", "occupancy", "handled_per_agent_hour"})
+TEAM_METRICS = frozenset({"agents_logged_in", "required_agents", "staffing_gap"})
+STAFFING_METRICS = frozenset({"agent_hours", "occupancy", "handled_per_agent_hour"}) | TEAM_METRICS
 ACT_METRICS = frozenset({"acts", "acts_per_100_handled"})
 STAFFING_BLIND = frozenset({"department", "channel", "queue", "campaign"})
+TEAM_BLIND = STAFFING_BLIND | {"agent"}
 ACTS_BLIND = frozenset({"channel", "queue"})
 
 
@@ -161,7 +204,8 @@ class StatDef:
     """One sufficient statistic of stage 1 and how two groups' values merge."""
 
     name: str
-    merge: str  # sum | max | concat | stock
+    merge: str  # sum | max | concat | stock | span (a length of time: summed over time,
+    # the largest over sites)
     dtype: pl.DataType
 
 
@@ -190,6 +234,10 @@ STATS: tuple[StatDef, ...] = (
     StatDef("hd_with_key", "sum", pl.Int64),
     StatDef("hd_repeat", "sum", pl.Int64),
     StatDef("st_logged_us", "sum", pl.Int64),
+    StatDef("st_base_us", "span", pl.Int64),
+    StatDef("st_base_logged_us", "sum", pl.Int64),
+    StatDef("st_required_us", "sum", pl.Int64),
+    StatDef("st_required_unknown", "sum", pl.Int64),
 )
 STATS_BY_NAME = {s.name: s for s in STATS}
 
@@ -219,6 +267,8 @@ def unavailable_metrics(by: Sequence[str], restricted: Collection[str] = ()) -> 
     out: set[str] = set()
     if scope & STAFFING_BLIND:
         out |= STAFFING_METRICS
+    if scope & TEAM_BLIND:
+        out |= TEAM_METRICS
     if scope & ACTS_BLIND:
         out |= ACT_METRICS
     if "slot" in by:
@@ -693,6 +743,252 @@ def session_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     return _cast_stats(_aggregate(pieces, by, [pl.col("logged_us").sum().alias("st_logged_us")]))
 
 
+# ------------------------------------------------- team measures: base, presence, Erlang
+
+
+def _minutes(hhmm: str) -> int:
+    """'08:30' → 510, minutes after local midnight ('24:00' is the end of the day)."""
+    try:
+        hours, minutes = hhmm.strip().split(":")
+        value = int(hours) * 60 + int(minutes)
+    except (AttributeError, ValueError):
+        raise ValueError(f"opening time {hhmm!r} is not HH:MM") from None
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(f"opening time {hhmm!r} is not within a day")
+    return value
+
+
+def open_windows(
+    hours: pl.DataFrame, start: dt.date, end: dt.date, calendar: HolidayCalendar | None = None
+) -> pl.DataFrame:
+    """Per site and open local day of START..END: `open_lo`, `open_hi`, the naive UTC
+    bounds of its opening hours.
+
+    HOURS (queries.staffing.site_hours) carry `site`, `timezone`, `opens_at`, `closes_at`
+    (local "HH:MM") and `open_weekdays` (ISO digits, "12345"). A day is open on the site's
+    weekdays unless it is a public holiday of CALENDAR (default: France's). Local opening
+    times become UTC by the house rule of dashboard.localtime, so a 23 h or 25 h day keeps
+    its real opening length.
+    """
+    calendar = calendar or default_calendar()
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    closed: set[dt.date] = set()
+    for year in {d.year for d in days}:
+        closed |= set(calendar(year))
+    rows = []
+    for site, tz, opens, closes, weekdays in hours.select(
+        "site", "timezone", "opens_at", "closes_at", "open_weekdays"
+    ).iter_rows():
+        lo, hi = _minutes(opens), _minutes(closes)
+        open_days = {int(ch) for ch in (weekdays or "") if ch.isdigit()}
+        if hi <= lo:
+            continue
+        for day in days:
+            if day.isoweekday() in open_days and day not in closed:
+                midnight = dt.datetime.combine(day, dt.time())
+                rows.append((site, tz or "Europe/Paris", day,
+                             midnight + dt.timedelta(minutes=lo),
+                             midnight + dt.timedelta(minutes=hi)))
+    frame = pl.DataFrame(
+        rows,
+        schema={"site": pl.String, "timezone": pl.String, "local_date": pl.Date,
+                "_o": pl.Datetime("us"), "_c": pl.Datetime("us")},
+        orient="row",
+    )
+    frame = _localize_columns(frame, {"_o": "open_lo", "_c": "open_hi"})
+    return frame.select(
+        "site", "local_date", pl.col("open_lo").cast(pl.Datetime("us")),
+        pl.col("open_hi").cast(pl.Datetime("us")),
+    )
+
+
+def _overlap_us(lo: pl.Expr, hi: pl.Expr, win_lo: pl.Expr, win_hi: pl.Expr) -> pl.Expr:
+    """Microseconds of [LO, HI) inside [WIN_LO, WIN_HI); 0 when apart or no window."""
+    # min/max_horizontal skip nulls: without a window the overlap must be 0 explicitly.
+    span = pl.min_horizontal(hi, win_hi) - pl.max_horizontal(lo, win_lo)
+    inside = span.dt.total_microseconds().clip(lower_bound=0)
+    return pl.when(win_lo.is_not_null() & win_hi.is_not_null()).then(inside).otherwise(0).cast(
+        pl.Int64)
+
+
+def slot_grid(
+    hours: pl.DataFrame, windows: pl.DataFrame, start: dt.date, end: dt.date, *,
+    slot_base: bool,
+) -> pl.DataFrame:
+    """Every local half-hour of the period, per site: its real length and its time base.
+
+    One row per (`site`, `local_date`, `local_slot`) with `dur_us` (real length: 60 min
+    for the two slots of the October repeated hour, and no row for the March gap's),
+    `open_day` and `base_us`, the part of it in the time base W (see the module
+    docstring): the whole slot on an open day when SLOT_BASE, else its overlap with the
+    opening hours of WINDOWS (open_windows). Built from the 15-minute UTC pieces of the
+    period: every real UTC offset is a multiple of 15 min, so a piece lies in one slot.
+    """
+    out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
+                  "dur_us": pl.Int64, "open_day": pl.Boolean, "base_us": pl.Int64}
+    bounds = site_period_bounds(hours, start, end)
+    if bounds.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    frame = (
+        bounds.join(hours.select("site", "timezone"), on="site", how="left")
+        .with_columns(pl.col("timezone").fill_null("Europe/Paris"),
+                      pl.datetime_ranges("lo", "hi", _PIECE, closed="left").alias("_ps"))
+        .explode("_ps")
+        .with_columns(
+            pl.min_horizontal(pl.col("_ps") + pl.duration(minutes=15), "hi").alias("_pe")
+        )
+    )
+    frame = with_local_columns(frame, "_ps", "timezone")
+    frame = frame.join(windows, on=["site", "local_date"], how="left")
+    piece_us = (pl.col("_pe") - pl.col("_ps")).dt.total_microseconds().cast(pl.Int64)
+    open_day = pl.col("open_lo").is_not_null()
+    in_base = (
+        pl.when(open_day).then(piece_us).otherwise(0) if slot_base
+        else _overlap_us(pl.col("_ps"), pl.col("_pe"), pl.col("open_lo"), pl.col("open_hi"))
+    )
+    grid = frame.group_by("site", "local_date", "local_slot").agg(
+        piece_us.sum().alias("dur_us"),
+        open_day.any().alias("open_day"),
+        in_base.sum().alias("base_us"),
+    )
+    return grid.select(pl.col(c).cast(t) for c, t in out_schema.items())
+
+
+def base_stats(grid: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Keyed slot grid (slot_grid) → `st_base_us`, the length of the time base per group.
+
+    Summed over time within a site, then the largest over the sites of the group (a
+    group's agents are added across its sites, its time base is counted once).
+    """
+    per_site = _aggregate(grid, list(dict.fromkeys([*by, "site"])),
+                          [pl.col("base_us").sum().alias("st_base_us")])
+    return _cast_stats(_aggregate(per_site, by, [pl.col("st_base_us").max()]))
+
+
+def base_logged_pieces(
+    pieces: pl.DataFrame, windows: pl.DataFrame, *, slot_base: bool
+) -> pl.DataFrame:
+    """Session pieces (session_pieces, by day or by slot) plus `base_logged_us`, their
+    logged-in time inside the time base: the piece on an open day when SLOT_BASE, else
+    its overlap with that day's opening hours (WINDOWS, open_windows)."""
+    frame = pieces.join(windows, on=["site", "local_date"], how="left")
+    if slot_base:
+        inside = pl.when(pl.col("open_lo").is_not_null()).then(pl.col("logged_us")).otherwise(0)
+    else:
+        inside = _overlap_us(pl.col("_ps"), pl.col("_pe"), pl.col("open_lo"), pl.col("open_hi"))
+    return frame.with_columns(inside.cast(pl.Int64).alias("base_logged_us")).drop(
+        "open_lo", "open_hi"
+    )
+
+
+def base_logged_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Keyed pieces (base_logged_pieces) → `st_base_logged_us` per group."""
+    return _cast_stats(
+        _aggregate(pieces, by, [pl.col("base_logged_us").sum().alias("st_base_logged_us")])
+    )
+
+
+def site_patience(phone: pl.DataFrame) -> pl.DataFrame:
+    """Calls with thresholds (with_thresholds) → per `site` its `patience_s`, the
+    `patience_seconds` metric of its calls (null without a long abandon)."""
+    stats = complete_stats(phone_stats(phone, ("site",)), ("site",))
+    return stats.select("site", _formulas()["patience_seconds"].alias("patience_s"))
+
+
+def _erlang_required(calls: int, interval_s: float, aht: float | None, target: float,
+                     t: float, patience: float | None) -> int | None:
+    if aht is None:
+        return None
+    if aht <= 0:
+        return 0  # no handle time, no load
+    if patience is None:
+        return erlang.required_agents(calls, interval_s, aht, target, t)
+    return erlang.required_agents_erlang_a(calls, interval_s, aht, patience, target, t)
+
+
+def required_cells(
+    phone: pl.DataFrame, grid: pl.DataFrame, targets: pl.DataFrame
+) -> pl.DataFrame:
+    """Calls → the agents Erlang requires in each cell (site × local date × slot).
+
+    PHONE rows carry `site`, `local_date`, `local_slot`, `outcome`, `wait_seconds`,
+    `handle_seconds` and their thresholds `sl_s`, `short_s` (with_thresholds). GRID is
+    slot_grid's; TARGETS has per `site` its `sl_target` (fraction) and `patience_s` (mean
+    patience in seconds for Erlang A; null: Erlang C).
+
+    A cell's offered calls exclude short abandons; its AHT is its answered calls' mean
+    handle time, else its site's over all of PHONE, else every site's; the interval is
+    the cell's real length. Returns `site`, `local_date`, `local_slot`, `calls`,
+    `aht_seconds`, `required` (0 without calls; null when no AHT is known), `base_us`
+    (the cell's time in the base) and `unknown` (a cell of the base with calls whose
+    requirement cannot be computed).
+    """
+    keys = ["site", "local_date", "local_slot"]
+    out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
+                  "calls": pl.Int64, "aht_seconds": pl.Float64, "required": pl.Int64,
+                  "base_us": pl.Int64, "unknown": pl.Boolean}
+    outcome = pl.col("outcome")
+    answered = outcome == "answered"
+    short = ((outcome == "abandoned") & (pl.col("wait_seconds") < pl.col("short_s"))).fill_null(
+        False)
+    waited = phone.filter(outcome.is_in(["answered", "abandoned"]))
+    if waited.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    handle = pl.col("handle_seconds").filter(answered)
+    cells = waited.group_by(keys).agg(
+        (~short).sum().cast(pl.Int64).alias("calls"),
+        handle.sum().cast(pl.Float64).alias("_h"),
+        answered.sum().cast(pl.Int64).alias("_n"),
+        pl.col("sl_s").first().cast(pl.Float64).alias("_t"),
+    )
+    per_site = waited.group_by("site").agg(
+        (handle.sum().cast(pl.Float64) / answered.sum()).alias("_site_aht")
+    )
+    n_all = int(waited.select(answered.sum()).item())
+    all_aht = (float(waited.select(handle.sum()).item()) / n_all) if n_all else None
+    cells = (
+        cells.join(per_site, on="site", how="left")
+        .join(grid.select(*keys, "dur_us", "base_us"), on=keys, how="left")
+        .join(targets.select("site", "sl_target", "patience_s"), on="site", how="left")
+        .with_columns(
+            pl.when(pl.col("_n") > 0).then(pl.col("_h") / pl.col("_n"))
+            .otherwise(pl.col("_site_aht")).fill_nan(None)
+            .fill_null(pl.lit(all_aht, dtype=pl.Float64)).alias("aht_seconds"),
+            pl.col("base_us").fill_null(0),
+            (pl.col("dur_us").fill_null(0).cast(pl.Float64) / 1e6).alias("_interval"),
+        )
+    )
+    inputs = ["calls", "_interval", "aht_seconds", "sl_target", "_t", "patience_s"]
+    todo = cells.filter((pl.col("calls") > 0) & (pl.col("base_us") > 0)
+                        & (pl.col("_interval") > 0))
+    distinct = todo.select(inputs).unique()
+    results = [_erlang_required(*row) for row in distinct.iter_rows()]
+    solved = distinct.with_columns(pl.Series("required", results, dtype=pl.Int64))
+    cells = cells.join(solved, on=inputs, how="left", nulls_equal=True).with_columns(
+        pl.when(pl.col("calls") == 0).then(0).otherwise(pl.col("required")).alias("required"),
+    ).with_columns(
+        ((pl.col("base_us") > 0) & (pl.col("calls") > 0) & pl.col("required").is_null())
+        .alias("unknown")
+    )
+    return cells.select(pl.col(c).cast(t) for c, t in out_schema.items())
+
+
+def required_stats(cells: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Keyed cells (required_cells) → `st_required_us` (required agents × time in the
+    base) and `st_required_unknown` (cells of the base whose requirement is unknown)."""
+    return _cast_stats(_aggregate(cells, by, [
+        (pl.col("required").fill_null(0) * pl.col("base_us")).sum().alias("st_required_us"),
+        pl.col("unknown").sum().alias("st_required_unknown"),
+    ]))
+
+
+def attach_base(stats: pl.DataFrame, base: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """STATS (merge_stats) plus `st_base_us` of BASE for their groups, adding no group."""
+    if not by:
+        return merge_stats([stats, base], ())
+    return stats.join(base, on=list(by), how="left", nulls_equal=True)
+
+
 def empty_stats(by: Sequence[str]) -> pl.DataFrame:
     """A statistics frame with no group: the shape merge_stats starts from."""
     return pl.DataFrame(schema={d: pl.String for d in by})
@@ -732,7 +1028,7 @@ def complete_stats(stats: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
             col = pl.col(s.name)
         else:
             col = pl.lit(None, dtype=s.dtype)
-        if s.merge in ("sum", "stock"):
+        if s.merge in ("sum", "stock", "span"):
             col = col.fill_null(0)
         elif s.merge == "concat":
             col = col.fill_null(pl.lit([], dtype=s.dtype))
@@ -752,6 +1048,11 @@ def _formulas() -> dict[str, pl.Expr]:
     c = pl.col
     handled = c("ph_answered") + c("em_replied")
     agent_hours = c("st_logged_us").cast(pl.Float64) / 3_600_000_000
+    logged_in = _ratio(c("st_base_logged_us"), c("st_base_us"))
+    required = (
+        pl.when(c("st_required_unknown") > 0).then(None)
+        .otherwise(_ratio(c("st_required_us"), c("st_base_us")))
+    )
     return {
         "received": c("ph_received"),
         "deflected": c("ph_deflected"),
@@ -774,6 +1075,10 @@ def _formulas() -> dict[str, pl.Expr]:
             c("ph_long_abandon_wait_sum"), c("ph_long_abandon_wait_n")
         ),
         "max_wait_seconds": c("ph_max_wait"),
+        "patience_seconds": _ratio(
+            c("ph_answered_wait_sum") + c("ph_long_abandon_wait_sum"),
+            c("ph_long_abandon_wait_n"),
+        ),
         "emails_received": c("em_received"),
         "emails_replied": c("em_replied"),
         "reply_within_48h_rate": _ratio(c("em_within_48h"), c("em_received")),
@@ -789,6 +1094,9 @@ def _formulas() -> dict[str, pl.Expr]:
         "handled_per_agent_hour": _ratio(
             handled.cast(pl.Float64) * 3.6e9, c("st_logged_us")
         ),
+        "agents_logged_in": logged_in,
+        "required_agents": required,
+        "staffing_gap": logged_in - required,
     }
 
 
