@@ -14,6 +14,8 @@ A login becomes a user only through an active row of the `users` table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from dashboard import cache, config
@@ -46,10 +48,28 @@ def _oidc_login() -> str | None:
     return str(value) if value else None
 
 
+DEFAULT_AUTH_HEADER = "X-Forwarded-User"
+
+
+def login_from_headers(headers: Mapping[str, str], name: str) -> str | None:
+    """The login in header NAME (any case), stripped; None when absent, blank or repeated.
+
+    A repeated header is refused: it means a client's own copy got past the proxy.
+    HEADERS is a plain mapping or Streamlit's `st.context.headers` (which keeps repeats).
+    """
+    get_all = getattr(headers, "get_all", None)
+    if callable(get_all):
+        values = list(get_all(name))
+    else:
+        values = [v for k, v in headers.items() if k.lower() == name.lower()]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    return values[0].strip() or None
+
+
 def _header_login() -> str | None:
-    name = config.get("DASHBOARD_AUTH_HEADER") or "X-Forwarded-User"
-    value = st.context.headers.get(name)
-    return value.strip() if value and value.strip() else None
+    name = config.get("DASHBOARD_AUTH_HEADER") or DEFAULT_AUTH_HEADER
+    return login_from_headers(st.context.headers, name)
 
 
 def _demo_login(url: str) -> str | None:
@@ -58,18 +78,25 @@ def _demo_login(url: str) -> str | None:
     if not logins:
         return None
     default = "directeur" if "directeur" in logins else logins[0]
+    # A login in the URL that is no active user (mistyped, removed, disabled) is refused,
+    # never swapped for the default user: that would hand it the national view.
+    requested = st.query_params.get("demo_user")
+    refused = requested is not None and requested not in logins
     # No format_func: a bound widget writes its shown label into the URL, and the URL
     # must carry the login itself (?demo_user=LOGIN).
     login = st.sidebar.selectbox(
         "Utilisateur (démonstration)",
         logins,
-        index=logins.index(default),
+        index=None if refused else logins.index(default),
+        placeholder="Choisissez un utilisateur",
         key="demo_user",
         bind="query-params",
         help="En démonstration, choisissez qui vous êtes pour voir ce que chaque rôle voit.",
     )
     st.sidebar.warning("**Démonstration** : données simulées, identité choisie librement.",
                        icon=":material/science:")
+    if login is None and refused:
+        return requested
     return login
 
 
