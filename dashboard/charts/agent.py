@@ -39,6 +39,14 @@ def period_label(key: str, grain: str) -> str:
     return fmt.fr_date(key)
 
 
+def _tick(key: str, grain: str) -> str:
+    """Short axis label: '02/11' for a day, 'S45 2015' for a week."""
+    if grain == "week":
+        year, week = key.split("-W")
+        return f"S{week} {year}"
+    return fmt.fr_date(key)[:5]
+
+
 def _chart_value(value: float | None, unit: str) -> float | None:
     # Durations are drawn in minutes (an axis of seconds in the hundreds reads badly).
     if value is None or unit != "seconds":
@@ -64,22 +72,28 @@ def own_vs_team(comparison: pl.DataFrame, metric: str, grain: str) -> alt.Chart:
         for series, value in ((OWN, row["own"]), (TEAM, row["median"])):
             records.append({
                 "start": period_start(key, grain),
+                "tick": _tick(key, grain),
                 "period": period_label(key, grain),
                 "series": series,
                 "value": _chart_value(value, m.unit),
                 "text": fmt.format_value(value, m.unit),
             })
     frame = pl.DataFrame(records, schema={
-        "start": pl.Date, "period": pl.String, "series": pl.String, "value": pl.Float64,
-        "text": pl.String,
+        "start": pl.Date, "tick": pl.String, "period": pl.String, "series": pl.String,
+        "value": pl.Float64, "text": pl.String,
     })
     title, number_format = _axis(m.unit)
+    if grain == "week":  # one tick per week, on its point (a time axis ticks on Sundays)
+        x = alt.X("tick:O", title=None, sort=None,  # rows come in week order
+                  axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
+    else:
+        x = alt.X("start:T", title=None,
+                  axis=alt.Axis(format="%d/%m", labelAngle=0, tickCount=8))
     chart = (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("start:T", title=None,
-                    axis=alt.Axis(format="%d/%m", labelAngle=0, tickCount=8)),
+            x=x,
             y=alt.Y("value:Q", title=title, axis=alt.Axis(format=number_format),
                     scale=alt.Scale(zero=m.unit != "seconds")),
             color=alt.Color("series:N", title="",
