@@ -122,3 +122,56 @@ def team_medians(
     from dashboard import team
 
     return team.team_medians(get_engine(url), site, start, end, grain, channels)
+
+
+# --- Site supervisor pages (Aujourd'hui, Campagnes, Actes) ---------------------------
+LIVE_TTL_SECONDS = 60  # the day in progress, on a wallboard: fresher than TTL_SECONDS
+
+
+@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner="Calcul des indicateurs…")
+def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """As `kpis`, kept one minute only (the Aujourd'hui page and its auto-refresh)."""
+    if filters.scope is None:
+        raise ValueError("the web app never reads figures without the user's scope")
+    return kpi_engine.compute_kpis(get_engine(url), filters, by)
+
+
+@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)
+def latest_received_at(url: str, filters: kpi_engine.Filters) -> dt.datetime | None:
+    """Latest receipt instant (naive UTC) of the contacts FILTERS select."""
+    from queries import freshness
+
+    if filters.scope is None:
+        raise ValueError("the web app never reads figures without the user's scope")
+    with get_engine(url).connect() as conn:
+        return freshness.latest_received_at(conn, filters)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def site_targets(url: str, scope: Scope) -> pl.DataFrame:
+    """The sites SCOPE may read, with time zone and targets."""
+    from queries import site_targets as q_targets
+
+    with get_engine(url).connect() as conn:
+        return q_targets.site_targets(conn, scope)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def campaigns(url: str) -> pl.DataFrame:
+    """Campaigns: name, inclusive start and end dates, département or null."""
+    from queries import reference
+
+    with get_engine(url).connect() as conn:
+        return reference.campaign_rows(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Comptage des actes…")
+def acts_by_type(url: str, filters: kpi_engine.Filters) -> pl.DataFrame:
+    """Acts per local day × site × département × act type for FILTERS."""
+    from queries import acts_by_type as q_acts_by_type
+
+    if filters.scope is None:
+        raise ValueError("the web app never reads figures without the user's scope")
+    with get_engine(url).connect() as conn:
+        return q_acts_by_type.acts_by_type(conn, filters)
+

@@ -21,6 +21,12 @@ MANAGERS = ("supervisor", "national", "admin")
 
 PAGES: tuple[PageDef, ...] = (
     PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+    PageDef("pages/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
+            "Pilotage du site"),
+    PageDef("pages/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
+            MANAGERS, "Pilotage du site"),
+    PageDef("pages/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
+            "Pilotage du site"),
     PageDef("pages/mes_statistiques.py", "Mes statistiques", ":material/person:",
             "mes-statistiques", ("agent",), "Mon activité"),
 )

@@ -1,0 +1,178 @@
+"""Aujourd'hui: a day of a site at a glance — tiles against target and a week earlier,
+calls and agents per half-hour, per-département and per-agent tables."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from dashboard import cache, identity, series, sidebar, tables, widgets
+from dashboard import formatting as fmt
+from dashboard.charts import today as charts
+from dashboard.config import DEFAULT_TIMEZONE, default_thresholds
+from dashboard.engine import Filters
+from dashboard.metrics import METRICS_BY_KEY
+
+REFRESH_SECONDS = cache.LIVE_TTL_SECONDS
+# (metric, tiles row); the target and delta colour rules live in dashboard.series.
+TILES = (
+    ("received", 0), ("answer_rate", 0), ("service_level", 0), ("asa_seconds", 0),
+    ("aht_seconds", 0), ("abandoned", 1), ("emails_received", 1), ("backlog", 1),
+    ("reply_within_48h_rate", 1), ("acts", 1),
+)
+DEPARTMENT_METRICS = ("received", "answer_rate", "service_level", "asa_seconds", "abandoned",
+                      "emails_received", "backlog", "reply_within_48h_rate", "acts")
+AGENT_METRICS = ("answered", "aht_seconds", "emails_replied", "acts", "agent_hours",
+                 "occupancy")
+
+url = cache.db_url()
+user, scope = identity.page_user()
+shared = sidebar.page_filters()
+
+st.title("Aujourd'hui")
+last = cache.last_day_with_data(url, scope, shared.sites)
+span = cache.data_span(url, scope)
+if last is None or span.first_day is None:
+    st.info("Aucun contact pour ce site dans la base.")
+    st.stop()
+
+controls = st.columns([1, 2], vertical_alignment="bottom")
+day = controls[0].date_input(
+    "Jour", value=last, min_value=span.first_day, max_value=span.last_day,
+    format="DD/MM/YYYY", key="jour", bind="query-params",
+    help="Par défaut, le dernier jour avec des données. La période de la barre latérale "
+         "ne s'applique pas à cette page.",
+)
+auto = controls[1].toggle(
+    "Actualisation automatique (écran mural)", key="auto", bind="query-params",
+    help=f"Recalcule la page toutes les {REFRESH_SECONDS} secondes.",
+)
+
+targets = cache.site_targets(url, scope)
+site_names = dict(zip(targets["site"], targets["site_name"]))
+in_view = shared.sites or tuple(targets["site"])
+goal = series.targets_for(targets, in_view, default_thresholds())
+tz = targets["timezone"][0] if len(in_view) == 1 and targets.height else DEFAULT_TIMEZONE
+where = ", ".join(site_names.get(s, s) for s in in_view) or "tous les sites"
+st.caption(f"**{series.fr_day(day)}** · {where}"
+           + ("" if shared.sites or len(in_view) == 1
+              else " (choisissez un site dans la barre latérale pour le détail d'un site)"))
+
+
+def tile(column, key: str, now: dict, before: dict | None) -> None:
+    """One st.metric: value, target badge, change against the same weekday a week earlier."""
+    metric = METRICS_BY_KEY[key]
+    label, help_text = metric.label, metric.definition
+    target = goal.get(key)
+    met = series.target_met(now[key], target)
+    if met is not None:
+        # Colour and icon together (never colour alone); the words are in the tooltip.
+        label += " :green[:material/check_circle:]" if met else " :red[:material/error:]"
+        help_text = (f"Objectif {fmt.fr_percent(target, 0)} : "
+                     f"{'atteint' if met else 'non atteint'}. {help_text}")
+    delta = series.kpi_delta(now[key], before[key], metric.unit) if before else None
+    column.metric(
+        label, fmt.format_value(now[key], metric.unit), delta,
+        delta_color=series.delta_color(key), border=True, help=help_text,
+    )
+
+
+@st.fragment(run_every=REFRESH_SECONDS if auto else None)
+def live_view() -> None:
+    """Everything computed from the day's figures (re-run alone by the auto-refresh)."""
+    today = Filters(day, day, sites=shared.sites, departments=shared.departments,
+                    channels=shared.channels, scope=scope)
+    now = cache.kpis_live(url, today).row(0, named=True)
+    if not series.has_activity(now):
+        message = f"Aucune activité le {series.fr_day(day)} pour cette sélection"
+        if now["deflected"]:
+            message += (f" : {fmt.fr_number(now['deflected'])} appels dissuadés, "
+                        "le site était fermé")
+        message += "."
+        uncovered = series.uncovered_departments(
+            cache.coverage_periods(url), shared.departments, day, day, shared.sites)
+        for row in uncovered.iter_rows(named=True):
+            since = (f"n'est couvert qu'à partir du {fmt.fr_date(row['first_day'])}"
+                     if row["first_day"] else "n'est couvert par aucun site choisi")
+            message += f" {row['department']} {row['department_name'] or ''} {since}."
+        st.info(message)
+        return
+
+    before_day = series.week_before(day)
+    before = None
+    if before_day >= span.first_day:
+        past = Filters(before_day, before_day, sites=shared.sites,
+                       departments=shared.departments, channels=shared.channels, scope=scope)
+        before = cache.kpis(url, past).row(0, named=True)
+    rows = (st.columns(5), st.columns(5))
+    counters = [0, 0]
+    for key, row in TILES:
+        tile(rows[row][counters[row]], key, now, before)
+        counters[row] += 1
+    stated = [f"{METRICS_BY_KEY[k].label.lower()} {fmt.fr_percent(v, 0)}"
+              for k, v in goal.items() if v is not None]
+    st.caption(
+        (f"Objectifs : {', '.join(stated)} (:green[:material/check_circle:] atteint, "
+         ":red[:material/error:] non atteint). " if stated else "")
+        + (f"Évolution par rapport au {series.fr_day(before_day)}." if before
+           else "Pas de données une semaine plus tôt pour comparer.")
+    )
+
+    st.subheader("Au fil de la journée")
+    slots = cache.kpis_live(url, today, ("slot",))
+    slots = series.complete_slots(series.agents_per_slot(slots),
+                                  ["offered", "answered", "abandoned"], ["offered", "agents"])
+    if slots.filter(slots["offered"] > 0).height == 0:
+        st.info("Aucun appel présenté ce jour-là pour cette sélection.")
+    else:
+        widgets.chart_block(
+            charts.intraday_chart(slots),
+            charts.intraday_reading(slots),
+            charts.intraday_table(slots),
+            f"appels-demi-heures-{day.isoformat()}.csv",
+            key="dl-today-slots",
+        )
+        if slots["agents"].is_null().all():
+            st.caption("Les agents connectés ne sont pas ventilés par département ni par "
+                       "canal : retirez ces filtres pour les voir.")
+        widgets.chart_block(
+            charts.service_level_chart(slots, goal.get("service_level")),
+            charts.service_level_reading(slots, goal.get("service_level")),
+            charts.service_level_table(slots),
+            f"niveau-de-service-{day.isoformat()}.csv",
+            key="dl-today-sl",
+        )
+
+    periods = cache.coverage_periods(url)
+    dept_names = dict(zip(periods["department"], periods["department_name"]))
+    st.subheader("Par département")
+    by_dept = cache.kpis_live(url, today, ("department",))
+    dept_table = tables.display_table(
+        by_dept, ["department"], DEPARTMENT_METRICS, scope=scope,
+        department_names=dept_names)
+    st.dataframe(dept_table, hide_index=True, width="stretch")
+    widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept")
+
+    st.subheader("Par agent")
+    by_agent = series.active_rows(cache.kpis_live(url, today, ("site", "agent")),
+                                  ["answered", "emails_replied", "acts", "agent_hours"])
+    if by_agent.height == 0:
+        st.info("Aucun agent actif ce jour-là pour cette sélection.")
+    else:
+        agent_table = tables.display_table(
+            by_agent, ["site", "agent"], AGENT_METRICS, scope=scope, site_names=site_names,
+            agent_names=cache.agent_names(url, scope))
+        st.dataframe(agent_table, hide_index=True, width="stretch")
+        widgets.download_csv(agent_table, f"agents-{day.isoformat()}.csv", key="dl-today-agents")
+        st.caption("Les appels décrochés sans agent identifié figurent sur la ligne "
+                   f"« {fmt.UNASSIGNED} ».")
+
+    latest = series.local_time(cache.latest_received_at(url, today), tz)
+    computed = dt.datetime.now(ZoneInfo(tz))
+    freshness = (f"dernier contact reçu à {latest:%H:%M} le {fmt.fr_date(latest.date())}"
+                 if latest else "aucun contact reçu")
+    st.caption(f"Données : {freshness} · page calculée à {computed:%H:%M:%S}"
+               + (f" · actualisation toutes les {REFRESH_SECONDS} s" if auto else ""))
+
+
+live_view()
