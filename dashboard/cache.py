@@ -175,3 +175,23 @@ def acts_by_type(url: str, filters: kpi_engine.Filters) -> pl.DataFrame:
     with get_engine(url).connect() as conn:
         return q_acts_by_type.acts_by_type(conn, filters)
 
+
+# --- Direction nationale pages (Bilan, Effectifs) ------------------------------------
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def review_campaigns(url: str) -> pl.DataFrame:
+    """Campaigns (name, inclusive start and end dates, département or null), for the review."""
+    from queries import reference
+
+    with get_engine(url).connect() as conn:
+        return reference.campaign_rows(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def staffing_sites(url: str) -> pl.DataFrame:
+    """Per site: time zone, opening hours, open weekdays, SL target and threshold."""
+    from queries import staffing
+
+    with get_engine(url).connect() as conn:
+        return staffing.site_hours(conn)

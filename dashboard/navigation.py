@@ -27,6 +27,10 @@ PAGES: tuple[PageDef, ...] = (
             MANAGERS, "Pilotage du site"),
     PageDef("pages/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
             "Pilotage du site"),
+    PageDef("pages/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
+            ("national", "admin"), "Direction nationale"),
+    PageDef("pages/effectifs.py", "Effectifs", ":material/groups:", "effectifs",
+            ("supervisor", "national", "admin"), "Direction nationale"),
     PageDef("pages/mes_statistiques.py", "Mes statistiques", ":material/person:",
             "mes-statistiques", ("agent",), "Mon activité"),
 )

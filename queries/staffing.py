@@ -13,13 +13,16 @@ from queries._common import fetch
 
 
 def site_hours(conn: Connection) -> pl.DataFrame:
-    """Per site: time zone, opening hours (local "HH:MM"), open ISO weekdays, SL target.
+    """Per site: time zone, opening hours (local "HH:MM"), open ISO weekdays, SL target
+    and threshold.
 
-    `sl_target` is null where the site sets none (the settings' default applies).
+    `sl_target` and `sl_seconds` are null where the site sets none (the settings' default
+    applies).
     """
     s = schema.sites
     stmt = select(
-        s.c.code, s.c.timezone, s.c.opens_at, s.c.closes_at, s.c.open_weekdays, s.c.sl_target
+        s.c.code, s.c.timezone, s.c.opens_at, s.c.closes_at, s.c.open_weekdays, s.c.sl_target,
+        s.c.sl_seconds,
     ).order_by(s.c.code)
     return fetch(
         conn,
@@ -31,5 +34,6 @@ def site_hours(conn: Connection) -> pl.DataFrame:
             "closes_at": pl.String,
             "open_weekdays": pl.String,
             "sl_target": pl.Float64,
+            "sl_seconds": pl.Int64,
         },
     )
