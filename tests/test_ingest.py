@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
+import re
 
 import polars as pl
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from dashboard import db as dbmod
 from dashboard import schema
 from dashboard.ingest import ingest_file, load
+from dashboard.ingest import read as reading
 
 HEADER = ("contact_id,channel,site,department,queue,received_at,answered_at,ended_at,outcome,"
           "wait_seconds,talk_seconds,wrap_seconds,agent_id,online_service_promoted")
@@ -134,7 +136,9 @@ def test_every_rule_rejects_its_line_and_good_rows_still_load(db_url, tmp_path):
     assert report.rows_read == 1 + len(BROKEN) + 4
     assert report.rejected == len(expected)
     assert report.inserted == 5 + 1  # g1..g5 and line 20's "dup"
-    assert report.quarantine_path == tmp_path / "q" / "mixed.rejected.csv"
+    assert report.quarantine_path.parent == tmp_path / "q"
+    # One file per import, named after the file and the import's start (UTC).
+    assert re.fullmatch(r"mixed\.\d{8}-\d{6}\.rejected\.csv", report.quarantine_path.name)
     quarantined = read_quarantine(report.quarantine_path)
     assert {int(r["line"]): r["reason"] for r in quarantined} == expected
     assert list(quarantined[0])[:3] == ["line", "reason", "contact_id"]
@@ -283,8 +287,9 @@ def test_bad_options_exit_2(db_url, tmp_path):
 # -- one transaction -------------------------------------------------------------------------
 
 def _failing_after_first_batch(monkeypatch, exc):
+    """Batches of 2 rows; staging the second one raises EXC."""
     calls = []
-    real = load.write_batch
+    real = load.stage_batch
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -292,8 +297,8 @@ def _failing_after_first_batch(monkeypatch, exc):
             raise exc
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(load, "BATCH_SIZE", 2)
-    monkeypatch.setattr(load, "write_batch", flaky)
+    monkeypatch.setattr(reading, "BATCH_ROWS", 2)
+    monkeypatch.setattr(load, "stage_batch", flaky)
     return calls
 
 

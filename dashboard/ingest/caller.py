@@ -34,14 +34,23 @@ def caller_key(caller_id: str, secret: str) -> str:
 
 
 def hash_series(ids: pl.Series, secret: str) -> pl.Series:
-    """caller_key of every non-empty id; empty and missing ids give null."""
-    key = secret.encode("utf-8")
-    out = [
-        None if v is None or not v.strip()
-        else hmac.new(key, v.strip().encode("utf-8"), hashlib.sha256).hexdigest()
-        for v in ids.to_list()
-    ]
-    return pl.Series("caller_key", out, dtype=pl.String)
+    """caller_key of every non-empty id; empty and missing ids give null.
+
+    Each distinct id is hashed once (callers call again), from a copy of the keyed state.
+    """
+    stripped = ids.cast(pl.String).str.strip_chars()
+    stripped = stripped.set(stripped == "", None) if stripped.len() else stripped
+    distinct = stripped.drop_nulls().unique()
+    if distinct.len() == 0:
+        return pl.Series("caller_key", [None] * ids.len(), dtype=pl.String)
+    base = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
+    keys = []
+    for value in distinct.to_list():
+        h = base.copy()
+        h.update(value.encode("utf-8"))
+        keys.append(h.hexdigest())
+    return stripped.replace_strict(distinct, pl.Series(keys, dtype=pl.String), default=None,
+                                   return_dtype=pl.String).alias("caller_key")
 
 
 def require_secret(ids: pl.Series | None) -> str | None:

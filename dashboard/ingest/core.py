@@ -1,4 +1,14 @@
-"""ingest_file: read → validate → quarantine → upsert (one transaction) → record the import."""
+"""ingest_file: stream → map → validate → quarantine → stage, then one merge under a lock.
+
+The file is read batch by batch (dashboard/ingest/read.py), so memory stays bounded
+whatever its size. Each batch is brought to the import format by the mapping file when
+there is one (dashboard/ingest/mapping.py), validated (validate.py), its rejected rows
+appended to the quarantine file (quarantine.py) and its good rows put in a staging table
+private to the import (load.py). Once the whole file is read, one transaction holding the
+import lock records the import, creates unknown sites and merges the staged rows into
+the table by natural key. A crash, `kill -9` or Ctrl-C at any point leaves the data as it
+was: before the merge nothing shared was written, and the merge is one transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +16,25 @@ import datetime as dt
 import re
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import config, schema
 from dashboard import db as dbmod
 from dashboard.ingest import load
+from dashboard.ingest import read as reading
+from dashboard.ingest import validate as validation
 from dashboard.ingest.caller import MissingSecret, require_secret
-from dashboard.ingest.kinds import KINDS
-from dashboard.ingest.quarantine import quarantine_path, write_quarantine
-from dashboard.ingest.read import ReadError, read_table
-from dashboard.ingest.validate import DEPARTMENT_PATTERN, Context, HeaderError, validate
+from dashboard.ingest.kinds import KINDS, Kind
+from dashboard.ingest.mapping import SKIP, BoundMapping, Mapping, MappingError, load_mapping
+from dashboard.ingest.quarantine import QuarantineWriter, quarantine_path
+from dashboard.ingest.read import LINE, ReadError, TableReader, open_table
+from dashboard.ingest.validate import DEPARTMENT_PATTERN, Context, HeaderError
 from dashboard.reference import site_timezones
 
 SOURCE_MAX = 64
@@ -30,6 +45,19 @@ class IngestFailure(Exception):
 
 
 @dataclass
+class Progress:
+    """Where an import stands: PHASE is "read", "wait" (for another import), "merge", "done".
+
+    ROWS are the rows read so far, or for "merge" the rows about to be merged.
+    """
+
+    phase: str
+    rows: int
+    done_bytes: int
+    total_bytes: int
+
+
+@dataclass
 class IngestReport:
     """What one import did; exit_code follows spec/data-contract.md (0, 1 or 2)."""
 
@@ -37,6 +65,8 @@ class IngestReport:
     path: str
     source: str
     rows_read: int = 0
+    skipped: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -47,6 +77,10 @@ class IngestReport:
     exit_code: int = 0
     warnings: list[str] = field(default_factory=list)
     import_id: int | None = None
+    mapping: str | None = None
+    # (site, local_date) pairs whose stored rows the import inserted, changed or moved
+    # away from: what a rollup refresh must recompute. Empty for agents (no dates).
+    touched: set[tuple[str, dt.date]] = field(default_factory=set)
 
     @property
     def loaded(self) -> int:
@@ -54,10 +88,13 @@ class IngestReport:
         return self.inserted + self.updated + self.unchanged
 
     def summary(self) -> str:
-        """One line: read, inserted, updated, unchanged, rejected by reason, quarantine."""
-        parts = [f"read {self.rows_read}", f"inserted {self.inserted}",
-                 f"updated {self.updated}", f"unchanged {self.unchanged}",
-                 f"rejected {self.rejected}"]
+        """One line: read, skipped, inserted, updated, unchanged, rejected by reason, quarantine."""
+        parts = [f"read {self.rows_read}"]
+        if self.skipped:
+            reasons = "; ".join(f"{k}: {n}" for k, n in self.skipped_by_reason.items())
+            parts.append(f"skipped {self.skipped} ({reasons})")
+        parts += [f"inserted {self.inserted}", f"updated {self.updated}",
+                  f"unchanged {self.unchanged}", f"rejected {self.rejected}"]
         line = ", ".join(parts)
         if self.rejected_by_reason:
             reasons = "; ".join(f"{k}: {n}" for k, n in self.rejected_by_reason.items())
@@ -97,12 +134,24 @@ def _check_options(timezone: str | None, department: str | None, source: str) ->
         )
 
 
+class _Interrupted(Exception):
+    """Carries a KeyboardInterrupt through the failure bookkeeping."""
+
+
 def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
                 site: str | None = None, department: str | None = None,
-                source: str | None = None, encoding: str = "utf-8",
-                quarantine_dir: Path | None = None,
-                imported_by: str | None = None) -> IngestReport:
-    """Import one file of KIND into the database; never raises for bad input."""
+                source: str | None = None, encoding: str | None = None,
+                quarantine_dir: Path | None = None, imported_by: str | None = None,
+                mapping: Path | str | Mapping | None = None, batch_rows: int | None = None,
+                progress: Callable[[Progress], None] | None = None,
+                lock_timeout: float | None = None) -> IngestReport:
+    """Import one file of KIND into the database; never raises for bad input.
+
+    MAPPING is a mapping file (or a loaded Mapping) that brings a vendor export to the
+    import format; its `source`, `timezone` and `encoding` are defaults the arguments
+    override. BATCH_ROWS bounds the rows handled at once; PROGRESS is called after each
+    batch and at each phase; LOCK_TIMEOUT is how long to wait for another import's merge.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r} (one of {', '.join(KINDS)})")
     spec = KINDS[kind]
@@ -112,80 +161,186 @@ def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
     engine = _engine(url_or_engine)
     site = site.strip() if site else None
     department = department.strip().upper() if department else None
+    quarantine: QuarantineWriter | None = None
     try:
-        _check_options(timezone, department, report.source)
-        raw = read_table(path, encoding)
-        report.rows_read = raw.frame.height
-        report.warnings.extend(raw.warnings)
-        with engine.connect() as conn:
-            zones = site_timezones(conn)
-            known_departments = set(conn.execute(select(schema.departments.c.code)).scalars())
-        secret = None
-        if "caller_id" in spec.columns:
-            col = next((c for c in raw.columns if c.lower() == "caller_id"), None)
-            secret = require_secret(raw.frame.get_column(col) if col else None)
-        ctx = Context(site=site, department=department, timezone=timezone,
-                      site_timezones=zones, default_timezone=config.DEFAULT_TIMEZONE,
-                      caller_secret=secret)
-        checked = validate(raw, spec, ctx)
-    except (IngestFailure, ReadError, HeaderError, MissingSecret) as exc:
-        return _failed(engine, report, started, _one_line(exc), imported_by)
-    except SQLAlchemyError as exc:
-        return _failed(engine, report, started, f"database error: {_one_line(exc)}", imported_by)
-
-    report.warnings.extend(checked.warnings)
-    report.rejected = checked.rejected.height
-    report.rejected_by_reason = dict(
-        Counter(checked.rejected.get_column("category").to_list()).most_common()
-    )
-    if report.rows_read == 0:
-        report.warnings.append("the file has no data rows")
-    if report.rejected:
-        target = quarantine_path(path, quarantine_dir)
         try:
-            report.quarantine_path = write_quarantine(raw, checked.rejected, target,
-                                                      blank=("caller_id",))
-        except OSError as exc:
-            return _failed(engine, report, started,
-                           f"cannot write the quarantine file {target}: {exc.strerror or exc}",
-                           imported_by)
-    if checked.good.height == 0 and report.rejected:
-        return _failed(engine, report, started,
-                       f"all {report.rejected} rows were rejected: nothing loaded "
-                       f"(see {report.quarantine_path})", imported_by)
-
-    for code, tz in checked.new_sites.items():
-        report.warnings.append(f"unknown site {code!r} created with time zone {tz}")
-    if "department" in checked.good.columns:
-        # Loaded all the same: the reference data may simply not list it yet.
-        unknown = sorted(set(checked.good.get_column("department").unique().to_list())
-                         - known_departments)
-        if unknown:
-            report.warnings.append(
-                f"département(s) not in the reference data: {', '.join(unknown)}")
-    try:
-        with engine.begin() as conn:
-            report.import_id = _record_start(conn, report, started, imported_by)
-            _create_sites(conn, checked.new_sites)
-            counts = load.upsert(conn, spec, checked.good, source=report.source,
-                                 import_id=report.import_id,
-                                 update_columns=checked.update_columns)
-            report.inserted, report.updated = counts.inserted, counts.updated
-            report.unchanged = counts.unchanged
-            report.exit_code = 1 if report.rejected else 0
-            _record_end(conn, report, "partial" if report.rejected else "loaded")
+            loaded = load_mapping(mapping) if isinstance(mapping, str | Path) else mapping
+            if loaded is not None:
+                report.mapping = str(loaded.path)
+                report.source = source or loaded.source or path.stem
+                timezone = timezone or loaded.timezone
+                encoding = encoding or loaded.encoding
+            _check_options(timezone, department, report.source)
+            with open_table(path, encoding or "utf-8",
+                            loaded.delimiter if loaded else None) as reader:
+                bound = loaded.bind(reader.columns, spec) if loaded else None
+                with engine.connect() as conn:
+                    zones = site_timezones(conn)
+                    known_departments = set(
+                        conn.execute(select(schema.departments.c.code)).scalars())
+                ctx = Context(site=site, department=department, timezone=timezone,
+                              site_timezones=zones, default_timezone=config.DEFAULT_TIMEZONE)
+                plan = validation.plan(bound.columns if bound else reader.columns, spec, ctx,
+                                       mapped=bound is not None)
+                report.warnings.extend((bound.warnings if bound else []) + plan.warnings)
+                quarantine = QuarantineWriter(
+                    quarantine_path(path, quarantine_dir, started), reader.columns,
+                    reader.delimiter, bound.blank() if bound else set())
+                _run(engine, spec, reader, bound, plan, ctx, known_departments, quarantine,
+                     report, started, imported_by, batch_rows or 0, progress,
+                     load.LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted() from exc
+    except (IngestFailure, ReadError, HeaderError, MissingSecret, MappingError,
+            load.LockTimeout) as exc:
+        return _failed(engine, report, started, _one_line(exc), imported_by, quarantine)
+    except _AllRejected as exc:
+        return _failed(engine, report, started, str(exc), imported_by, None)
     except SQLAlchemyError as exc:
-        report.import_id = None
-        report.inserted = report.updated = report.unchanged = 0
-        return _failed(engine, report, started, f"database error: {_one_line(exc)}", imported_by)
+        return _failed(engine, report, started, f"database error: {_one_line(exc)}",
+                       imported_by, quarantine)
+    except _Interrupted:
+        _failed(engine, report, started, "interrupted: nothing was loaded", imported_by,
+                quarantine)
+        raise KeyboardInterrupt from None
     except Exception as exc:
         # An unexpected failure: the transaction is rolled back; say so in the imports
         # table, then let the caller see the error.
-        report.import_id = None
-        report.inserted = report.updated = report.unchanged = 0
-        _failed(engine, report, started, f"{type(exc).__name__}: {_one_line(exc)}", imported_by)
+        _failed(engine, report, started, f"{type(exc).__name__}: {_one_line(exc)}",
+                imported_by, quarantine)
         raise
     return report
+
+
+class _AllRejected(Exception):
+    """Every row was rejected: nothing to load (the quarantine file is complete)."""
+
+
+def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | None,
+         plan: validation.Plan, ctx: Context, known_departments: set[str],
+         quarantine: QuarantineWriter, report: IngestReport, started: dt.datetime,
+         imported_by: str | None, batch_rows: int,
+         progress: Callable[[Progress], None] | None, lock_timeout: float) -> None:
+    """Stage the whole file, then merge it; fills REPORT."""
+    def tell(phase: str, rows: int | None = None) -> None:
+        if progress:
+            progress(Progress(phase, report.rows_read if rows is None else rows,
+                              reader.position, reader.size))
+
+    caller_col = plan.columns.get("caller_id")
+    rejected: Counter = Counter()
+    skipped: Counter = Counter()
+    new_sites: dict[str, str] = {}
+    departments: set[str] = set()
+    with engine.connect() as conn:
+        stage = load.Stage(conn, spec)
+        try:
+            for batch in reader.batches(batch_rows or reading.BATCH_ROWS):
+                report.rows_read += batch.height
+                frame = bound.apply(batch) if bound else batch
+                if bound is not None:
+                    skip = frame.get_column(SKIP)
+                    if skip.null_count() < frame.height:
+                        skipped.update(skip.drop_nulls().to_list())
+                        frame = frame.filter(pl.col(SKIP).is_null())
+                if caller_col and ctx.caller_secret is None:
+                    ctx.caller_secret = require_secret(frame.get_column(caller_col))
+                checked = validation.validate(frame, spec, ctx, plan)
+                if checked.rejected.height:
+                    rejected.update(checked.rejected.get_column("category").to_list())
+                    quarantine.write(batch, checked.rejected)
+                new_sites.update(checked.new_sites)
+                if "department" in checked.good.columns:
+                    departments.update(checked.good.get_column("department").unique().to_list())
+                load.stage_batch(stage, checked.good)
+                tell("read")
+            superseded = stage.superseded()
+            conn.commit()
+            if superseded.height:
+                what = f"duplicate {spec.id_column}"
+                rejected[what] += superseded.height
+                _quarantine_late(reader.path, reader, superseded, what, quarantine, batch_rows)
+
+            report.rejected = sum(rejected.values())
+            report.rejected_by_reason = dict(rejected.most_common())
+            report.skipped = sum(skipped.values())
+            report.skipped_by_reason = dict(skipped.most_common())
+            report.quarantine_path = quarantine.finish()
+            if report.rows_read == 0:
+                report.warnings.append("the file has no data rows")
+            if stage.rows == 0 and report.rejected:
+                raise _AllRejected(f"all {report.rejected} rows were rejected: nothing loaded "
+                                   f"(see {report.quarantine_path})")
+            for code, tz in sorted(new_sites.items()):
+                report.warnings.append(f"unknown site {code!r} created with time zone {tz}")
+            unknown = sorted(departments - known_departments)
+            if unknown:
+                # Loaded all the same: the reference data may simply not list it yet.
+                report.warnings.append(
+                    f"département(s) not in the reference data: {', '.join(unknown)}")
+
+            load.lock(conn, lock_timeout, on_wait=lambda: tell("wait"))
+            tell("merge", stage.rows)
+            report.import_id = _record_start(conn, report, started, imported_by)
+            _create_sites(conn, new_sites)
+            if stage.rows:
+                classified = stage.classify(report.source, plan.update_columns)
+                load.merge_stage(stage, report.source, report.import_id, plan.update_columns)
+                report.inserted = classified.counts.inserted
+                report.updated = classified.counts.updated
+                report.unchanged = classified.counts.unchanged
+                report.touched = classified.touched
+            report.exit_code = 1 if report.rejected else 0
+            _record_end(conn, report, "partial" if report.rejected else "loaded")
+            conn.commit()
+            tell("done")
+        except BaseException:
+            report.import_id = None
+            report.inserted = report.updated = report.unchanged = 0
+            report.touched = set()
+            _discard(conn)
+            raise
+        finally:
+            _drop(conn, stage)
+
+
+def _quarantine_late(path: Path, reader: TableReader, superseded: pl.DataFrame, what: str,
+                     quarantine: QuarantineWriter, batch_rows: int) -> None:
+    """Read the file again for the lines superseded across batches; quarantine them."""
+    reasons = superseded.select(
+        pl.col("line"),
+        pl.concat_str([pl.lit(f"{what}: superseded by line "), pl.col("last").cast(pl.String)])
+        .alias("reason"),
+    )
+    lines = reasons.get_column("line")
+    encoding = getattr(reader, "encoding", "utf-8")
+    with open_table(path, encoding, reader.delimiter) as again:
+        for batch in again.batches(batch_rows or reading.BATCH_ROWS):
+            hit = batch.filter(pl.col(LINE).is_in(lines.implode()))
+            if hit.height:
+                quarantine.write(hit, reasons, late=True)
+
+
+def _discard(conn: Connection) -> None:
+    try:
+        conn.rollback()
+    except Exception:  # a dead connection: it goes, and its temporary table with it
+        conn.invalidate()
+
+
+def _drop(conn: Connection, stage: load.Stage) -> None:
+    if conn.invalidated or conn.closed:
+        return
+    try:
+        stage.close()
+        conn.commit()
+    except Exception:
+        conn.invalidate()
+
+
+def _message(report: IngestReport) -> str | None:
+    notes = ([f"mapping: {Path(report.mapping).name}"] if report.mapping else []) + report.warnings
+    return "; ".join(notes) or None
 
 
 def _record_start(conn: Connection, report: IngestReport, started: dt.datetime,
@@ -199,13 +354,12 @@ def _record_start(conn: Connection, report: IngestReport, started: dt.datetime,
 
 
 def _record_end(conn: Connection, report: IngestReport, status: str) -> None:
-    message = "; ".join(report.warnings) or None
     conn.execute(schema.imports.update().where(schema.imports.c.id == report.import_id).values(
         finished_at=_utcnow(), rows_read=report.rows_read, rows_inserted=report.inserted,
         rows_updated=report.updated, rows_unchanged=report.unchanged,
         rows_rejected=report.rejected, status=status,
         quarantine_path=str(report.quarantine_path) if report.quarantine_path else None,
-        message=message,
+        message=_message(report),
     ))
 
 
@@ -215,16 +369,25 @@ def _create_sites(conn: Connection, new_sites: dict[str, str]) -> None:
     present = set(conn.execute(select(schema.sites.c.code)
                                .where(schema.sites.c.code.in_(list(new_sites)))).scalars())
     rows = [{"code": code, "name": code, "timezone": tz}
-            for code, tz in new_sites.items() if code not in present]
+            for code, tz in sorted(new_sites.items()) if code not in present]
     if rows:
         conn.execute(schema.sites.insert(), rows)
 
 
 def _failed(engine: Engine, report: IngestReport, started: dt.datetime, error: str,
-            imported_by: str | None) -> IngestReport:
-    """Mark REPORT as a failed load (exit 2) and record it in its own transaction."""
+            imported_by: str | None, quarantine: QuarantineWriter | None) -> IngestReport:
+    """Mark REPORT as a failed load (exit 2) and record it in its own transaction.
+
+    A quarantine file still being written (the import stopped half-way) is removed.
+    """
+    if quarantine is not None:
+        quarantine.abort()
+        report.quarantine_path = None
     report.error = error
     report.exit_code = 2
+    report.import_id = None
+    report.inserted = report.updated = report.unchanged = 0
+    report.touched = set()
     try:
         with engine.begin() as conn:
             report.import_id = _record_start(conn, report, started, imported_by)

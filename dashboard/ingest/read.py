@@ -1,4 +1,4 @@
-"""Read an import file (CSV or Parquet) into a frame of text columns, one row per record.
+"""Read an import file (CSV or Parquet) as batches of text columns, in bounded memory.
 
 Every value is kept as text exactly as read (Parquet values are rendered as ISO text), so
 validation sees one representation and the quarantine file can give the rows back as
@@ -6,6 +6,16 @@ they were. Two bookkeeping columns are added: `__line`, the 1-based line of the 
 the file (header = line 1, first data row = line 2; a Parquet row i counts as line i + 2,
 as the same rows written to CSV would), and `__read_error`, a reason for a record that
 cannot be split into the header's columns.
+
+How a CSV is streamed: the file is read in blocks of BLOCK_BYTES, each cut after the last
+line end that is outside quotes (an even number of `"` before it). A block is parsed by
+Polars' CSV reader (fast, multi-threaded); the line where each record starts is the
+block's first line plus the line ends inside the previous records' quoted values. A block
+Polars cannot take exactly as Python's csv module would — a record with too many fields,
+a blank line, a stray quote, old Mac line ends — is parsed by the csv module instead, so
+the rules never depend on which parser ran. A file whose quotes never balance (a literal
+`"` inside a field) is read by the csv module from there on. Memory is bounded by the
+block size and the batch size, whatever the file's size.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +33,12 @@ LINE = "__line"
 READ_ERROR = "__read_error"
 PARQUET_MAGIC = b"PAR1"
 ENCODINGS = ("utf-8", "cp1252")
-# Rows are gathered in Python lists this many at a time, then packed into Arrow columns,
-# so a large CSV never sits in memory as Python objects.
-CHUNK_ROWS = 50_000
+# A block of the file parsed at once, and the most a block may grow to while looking for
+# the end of a quoted value before the csv module takes over.
+BLOCK_BYTES = 4 << 20
+MAX_CARRY_BYTES = 64 << 20
+# Rows handed to validation at once (the batch of the import).
+BATCH_ROWS = 100_000
 # The delimiters a header line is tested with, most expected first.
 DELIMITERS = (",", ";", "\t")
 
@@ -35,36 +49,13 @@ class ReadError(Exception):
 
 @dataclass
 class RawTable:
-    """A file read as text: columns named as in its header, plus LINE and READ_ERROR."""
+    """A file read whole as text: columns named as in its header, plus LINE and READ_ERROR."""
 
     frame: pl.DataFrame
     columns: list[str]
     format: str  # "csv" | "parquet"
     delimiter: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def read_table(path: Path | str, encoding: str = "utf-8") -> RawTable:
-    """Read PATH (CSV or Parquet, told apart by content) as text columns."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(8192)
-    except OSError as exc:
-        raise ReadError(f"cannot open {path}: {exc.strerror or exc}") from exc
-    if head.startswith(PARQUET_MAGIC):
-        return _read_parquet(path)
-    if b"\x00" in head:
-        raise ReadError(f"{path.name} is neither a CSV nor a Parquet file (binary content)")
-    return _read_csv(path, encoding)
-
-
-def _codec(encoding: str) -> str:
-    name = codecs.lookup(encoding).name
-    if name not in ("utf-8", "cp1252"):
-        raise ReadError(f"unsupported encoding {encoding!r} (use utf-8 or cp1252)")
-    # utf-8-sig reads files with and without a byte-order mark alike.
-    return "utf-8-sig" if name == "utf-8" else name
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -80,79 +71,24 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, encoding: str) -> RawTable:
-    codec = _codec(encoding)
-    with path.open("rb") as raw:
-        if codec == "cp1252" and raw.read(3) == codecs.BOM_UTF8:
-            raise ReadError(
-                f"{path.name} starts with a UTF-8 byte-order mark: read it with --encoding utf-8"
-            )
-    text = path.open("r", encoding=codec, errors="strict", newline="")
+def _codec(encoding: str) -> str:
     try:
-        return _parse_csv(path, text, encoding)
-    except UnicodeDecodeError as exc:
-        hint = " (try --encoding cp1252)" if codec == "utf-8-sig" else ""
-        raise ReadError(
-            f"{path.name} is not valid {encoding}: byte 0x{exc.object[exc.start]:02x} "
-            f"cannot be decoded{hint}"
-        ) from None
-    except csv.Error as exc:
-        raise ReadError(f"{path.name} is not a readable CSV file: {exc}") from None
-    finally:
-        text.close()
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        name = encoding
+    if name not in ("utf-8", "cp1252"):
+        raise ReadError(f"unsupported encoding {encoding!r} (use utf-8 or cp1252)")
+    return name
 
 
-def _parse_csv(path: Path, text: io.TextIOBase, encoding: str) -> RawTable:
-    first = text.readline()
-    header_lines = 1
-    while first and not first.strip():
-        first = text.readline()
-        header_lines += 1
-    if not first.strip():
-        raise ReadError(f"{path.name} has no header row (the file is empty)")
-    delimiter = sniff_delimiter(first)
-    header_reader = csv.reader([first], delimiter=delimiter)
-    header = [h.strip() for h in next(header_reader)]
-    _check_header(path, header)
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
-    ncol = len(header)
-    chunks: list[pl.DataFrame] = []
-    cols: list[list[str | None]] = [[] for _ in range(ncol)]
-    lines: list[int] = []
-    errors: list[str | None] = []
-    last_line = header_lines
-    for record in reader:
-        # A record starts on the line after the previous one ended (quoted fields may
-        # span lines); reader.line_num counts the lines read since the header.
-        start = last_line + 1
-        last_line = header_lines + reader.line_num
-        if not record or (len(record) == 1 and record[0] == ""):
-            continue  # a blank line is not a record
-        extra = len(record) - ncol
-        if extra > 0:
-            errors.append(f"too many fields: {len(record)} fields, header has {ncol}")
-            record = record[:ncol]
-        else:
-            errors.append(None)
-            # Spreadsheets drop trailing empty fields; a short record is padded.
-            record = record + [""] * (-extra)
-        for i, value in enumerate(record):
-            cols[i].append(value)
-        lines.append(start)
-        if len(lines) >= CHUNK_ROWS:
-            chunks.append(_pack(header, cols, lines, errors))
-            cols = [[] for _ in range(ncol)]
-            lines, errors = [], []
-    chunks.append(_pack(header, cols, lines, errors))
-    frame = pl.concat(chunks, how="vertical")
-    return RawTable(frame=frame, columns=header, format="csv", delimiter=delimiter)
+def _column_names(header: list[str]) -> list[str]:
+    """Frame names for the header: unnamed columns become "(column N)"."""
+    return [name or f"(column {i + 1})" for i, name in enumerate(header)]
 
 
-def _pack(header, cols, lines, errors) -> pl.DataFrame:
-    data = {name: pl.Series(name, values, dtype=pl.String) for name, values in zip(header, cols)}
-    data[LINE] = pl.Series(LINE, lines, dtype=pl.Int64)
-    data[READ_ERROR] = pl.Series(READ_ERROR, errors, dtype=pl.String)
-    return pl.DataFrame(data)
+def is_unnamed(name: str) -> bool:
+    """True for the stand-in name of a column the header leaves unnamed."""
+    return name.startswith("(column ") and name.endswith(")")
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -166,21 +102,342 @@ def _check_header(path: Path, header: list[str]) -> None:
         raise ReadError(f"{path.name} has no header row")
 
 
-def _read_parquet(path: Path) -> RawTable:
+class TableReader:
+    """An open import file: its header, and its records as batches of text columns."""
+
+    path: Path
+    format: str
+    columns: list[str]  # frame column names, in header order
+    delimiter: str | None = None
+    size: int = 0  # bytes
+
+    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        """Frames of at most BATCH_ROWS records: the columns, LINE and READ_ERROR."""
+        raise NotImplementedError
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file consumed so far (for progress)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file."""
+
+    def __enter__(self) -> TableReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_table(path: Path | str, encoding: str = "utf-8",
+               delimiter: str | None = None) -> TableReader:
+    """Open PATH (CSV or Parquet, told apart by content) and read its header."""
+    path = Path(path)
     try:
-        frame = pl.read_parquet(path)
-    except Exception as exc:  # any failure of the Parquet reader means an unreadable file
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ReadError(f"{path.name} is not a readable Parquet file: {first}") from None
-    header = [str(c).strip() for c in frame.columns]
-    _check_header(path, header)
-    frame = frame.rename(dict(zip(frame.columns, header)))
-    frame = frame.with_columns([_as_text(frame.get_column(c)).alias(c) for c in header])
-    frame = frame.with_columns(
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(LINE),
-        pl.lit(None, pl.String).alias(READ_ERROR),
-    )
-    return RawTable(frame=frame, columns=header, format="parquet")
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise ReadError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    if head.startswith(PARQUET_MAGIC):
+        return _ParquetReader(path)
+    if b"\x00" in head:
+        raise ReadError(f"{path.name} is neither a CSV nor a Parquet file (binary content)")
+    return _CsvReader(path, encoding, delimiter)
+
+
+def read_table(path: Path | str, encoding: str = "utf-8") -> RawTable:
+    """Read PATH whole (small files, tests); the importer streams with open_table."""
+    with open_table(path, encoding) as reader:
+        parts = list(reader.batches())
+        frame = (pl.concat(parts, how="vertical") if parts
+                 else _empty(reader.columns))
+        return RawTable(frame=frame, columns=reader.columns, format=reader.format,
+                        delimiter=reader.delimiter)
+
+
+def _empty(columns: list[str]) -> pl.DataFrame:
+    data = {name: pl.Series(name, [], dtype=pl.String) for name in columns}
+    data[LINE] = pl.Series(LINE, [], dtype=pl.Int64)
+    data[READ_ERROR] = pl.Series(READ_ERROR, [], dtype=pl.String)
+    return pl.DataFrame(data)
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+class _Chain(io.RawIOBase):
+    """Bytes already read, then the rest of an open binary file."""
+
+    def __init__(self, first: bytes, rest) -> None:
+        self._first = memoryview(first)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if len(self._first):
+            n = min(len(buffer), len(self._first))
+            buffer[:n] = self._first[:n]
+            self._first = self._first[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _record_end(buf: bytes) -> int:
+    """Index just after the last line end of BUF outside quotes, or -1."""
+    pos = buf.rfind(b"\n")
+    if pos < 0:
+        return -1
+    quotes = buf.count(b'"', 0, pos)
+    while quotes % 2:
+        prev = buf.rfind(b"\n", 0, pos)
+        if prev < 0:
+            return -1
+        quotes -= buf.count(b'"', prev, pos)
+        pos = prev
+    return pos + 1
+
+
+class _CsvReader(TableReader):
+    format = "csv"
+
+    def __init__(self, path: Path, encoding: str, delimiter: str | None) -> None:
+        self.path = path
+        self.encoding = encoding
+        self._codec = _codec(encoding)
+        self._fh = path.open("rb")
+        self.size = path.stat().st_size
+        self._carry = b""
+        try:
+            self._read_header(delimiter)
+        except BaseException:
+            self._fh.close()
+            raise
+
+    def close(self) -> None:
+        self._fh.close()
+
+    @property
+    def position(self) -> int:
+        try:
+            return self._fh.tell() - len(self._carry)
+        except (OSError, ValueError):
+            return self.size
+
+    def _decode(self, data: bytes) -> str:
+        try:
+            return data.decode(self._codec)
+        except UnicodeDecodeError as exc:
+            hint = " (try --encoding cp1252)" if self._codec == "utf-8" else ""
+            raise ReadError(
+                f"{self.path.name} is not valid {self.encoding}: byte "
+                f"0x{exc.object[exc.start]:02x} cannot be decoded{hint}"
+            ) from None
+
+    def _read_header(self, delimiter: str | None) -> None:
+        fh = self._fh
+        start = fh.read(3)
+        if start == codecs.BOM_UTF8:
+            if self._codec == "cp1252":
+                raise ReadError(f"{self.path.name} starts with a UTF-8 byte-order mark: "
+                                "read it with --encoding utf-8")
+        else:
+            fh.seek(0)
+        header_lines = 0
+        while True:
+            raw = fh.readline()
+            if not raw:
+                raise ReadError(f"{self.path.name} has no header row (the file is empty)")
+            header_lines += 1
+            text = self._decode(raw)
+            if text.strip():
+                break
+        text = text.rstrip("\r\n")
+        self.delimiter = delimiter or sniff_delimiter(text)
+        try:
+            header = [h.strip() for h in next(csv.reader([text], delimiter=self.delimiter))]
+        except csv.Error as exc:
+            raise ReadError(f"{self.path.name} is not a readable CSV file: {exc}") from None
+        _check_header(self.path, header)
+        self.header = header
+        self.columns = _column_names(header)
+        self._first_line = header_lines + 1
+
+    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        line = self._first_line
+        fh = self._fh
+        while True:
+            data = fh.read(BLOCK_BYTES)
+            buf = self._carry + data if self._carry else data
+            if not data:
+                block, self._carry = buf, b""
+            else:
+                cut = _record_end(buf)
+                if cut < 0:
+                    if len(buf) > MAX_CARRY_BYTES:
+                        # Quotes that never balance: the csv module reads the rest.
+                        self._carry = b""
+                        yield from self._python_stream(_Chain(buf, fh), line, batch_rows)
+                        return
+                    self._carry = buf
+                    continue
+                block, self._carry = buf[:cut], buf[cut:]
+            if block:
+                frame = self._parse_block(block, line)
+                line += block.count(b"\n")
+                yield from frame.iter_slices(batch_rows)
+            if not data:
+                return
+
+    def _parse_block(self, block: bytes, first_line: int) -> pl.DataFrame:
+        text = self._decode(block)
+        data = block if self._codec == "utf-8" else text.encode("utf-8")
+        frame = self._polars_block(data, first_line)
+        if frame is not None:
+            return frame
+        parts = list(self._python_records(io.StringIO(text, newline=""), first_line, None))
+        return pl.concat(parts, how="vertical") if parts else _empty(self.columns)
+
+    def _polars_block(self, data: bytes, first_line: int) -> pl.DataFrame | None:
+        """Parse DATA with Polars when it gives what the csv module would; else None."""
+        if (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r"))
+                or data.count(b"\r") != data.count(b"\r\n") or data.count(b'"') % 2):
+            # Blank lines, CR line ends, a quote left open at the end of the file: the
+            # csv module's way.
+            return None
+        names = [f"c{i}" for i in range(len(self.columns))]
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(data), has_header=False, schema=dict.fromkeys(names, pl.String),
+                separator=self.delimiter, quote_char='"', infer_schema=False,
+                truncate_ragged_lines=False, raise_if_empty=False, try_parse_dates=False,
+            )
+        except Exception:  # ragged rows, stray quotes: the csv module decides
+            return None
+        spans = pl.sum_horizontal(
+            [pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names]
+        ) + 1
+        lines = frame.select(spans.cast(pl.Int64).alias("span")).get_column("span")
+        expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if int(lines.sum()) != expected:
+            return None
+        starts = lines.cum_sum() - lines + first_line
+        frame = frame.rename(dict(zip(names, self.columns)))
+        return frame.with_columns(
+            starts.alias(LINE), pl.lit(None, pl.String).alias(READ_ERROR)
+        )
+
+    def _python_stream(self, raw, first_line: int, batch_rows: int) -> Iterator[pl.DataFrame]:
+        text = io.TextIOWrapper(io.BufferedReader(raw), encoding=self._codec,
+                                errors="strict", newline="")
+        try:
+            yield from self._python_records(text, first_line, batch_rows)
+        except UnicodeDecodeError as exc:
+            hint = " (try --encoding cp1252)" if self._codec == "utf-8" else ""
+            raise ReadError(
+                f"{self.path.name} is not valid {self.encoding}: byte "
+                f"0x{exc.object[exc.start]:02x} cannot be decoded{hint}"
+            ) from None
+
+    def _python_records(self, text, first_line: int,
+                        batch_rows: int | None) -> Iterator[pl.DataFrame]:
+        """Records read by the csv module from TEXT, whose first line is FIRST_LINE."""
+        reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+        ncol = len(self.columns)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        errors: list[str | None] = []
+        last_line = first_line - 1
+        try:
+            for record in reader:
+                # A record starts on the line after the previous one ended (quoted fields
+                # may span lines); reader.line_num counts the lines read so far.
+                start = last_line + 1
+                last_line = first_line - 1 + reader.line_num
+                if not record or (len(record) == 1 and record[0] == ""):
+                    continue  # a blank line is not a record
+                extra = len(record) - ncol
+                if extra > 0:
+                    errors.append(f"too many fields: {len(record)} fields, header has {ncol}")
+                    record = record[:ncol]
+                else:
+                    errors.append(None)
+                    # Spreadsheets drop trailing empty fields; a short record is padded.
+                    record = record + [""] * (-extra)
+                rows.append(record)
+                lines.append(start)
+                if batch_rows and len(rows) >= batch_rows:
+                    yield self._pack(rows, lines, errors)
+                    rows, lines, errors = [], [], []
+        except csv.Error as exc:
+            raise ReadError(f"{self.path.name} is not a readable CSV file "
+                            f"(line {last_line + 1}): {exc}") from None
+        if rows:
+            yield self._pack(rows, lines, errors)
+
+    def _pack(self, rows, lines, errors) -> pl.DataFrame:
+        cols = list(zip(*rows))
+        data = {name: pl.Series(name, values, dtype=pl.String)
+                for name, values in zip(self.columns, cols)}
+        data[LINE] = pl.Series(LINE, lines, dtype=pl.Int64)
+        data[READ_ERROR] = pl.Series(READ_ERROR, errors, dtype=pl.String)
+        return pl.DataFrame(data)
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+
+class _ParquetReader(TableReader):
+    format = "parquet"
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.size = path.stat().st_size
+        try:
+            self._file = pq.ParquetFile(path)
+            names = list(self._file.schema_arrow.names)
+        except Exception as exc:  # any failure of the Parquet reader means an unreadable file
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ReadError(f"{path.name} is not a readable Parquet file: {first}") from None
+        header = [str(c).strip() for c in names]
+        _check_header(path, header)
+        self.header = header
+        self.columns = _column_names(header)
+        self._rows_total = max(self._file.metadata.num_rows, 1)
+        self._rows_done = 0
+
+    @property
+    def position(self) -> int:
+        return int(self.size * self._rows_done / self._rows_total)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def batches(self, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+        offset = 0
+        try:
+            for batch in self._file.iter_batches(batch_size=batch_rows):
+                frame = pl.from_arrow(batch)
+                frame = frame.rename(dict(zip(frame.columns, self.columns)))
+                frame = frame.with_columns(
+                    [_as_text(frame.get_column(c)).alias(c) for c in self.columns]
+                )
+                frame = frame.with_columns(
+                    (pl.int_range(pl.len(), dtype=pl.Int64) + offset + 2).alias(LINE),
+                    pl.lit(None, pl.String).alias(READ_ERROR),
+                )
+                offset += frame.height
+                self._rows_done = offset
+                yield frame
+        except ReadError:
+            raise
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ReadError(f"{self.path.name} is not a readable Parquet file: {first}") from None
 
 
 def _as_text(series: pl.Series) -> pl.Series:
@@ -201,7 +458,8 @@ def _as_text(series: pl.Series) -> pl.Series:
         return series.cast(pl.String)
     if isinstance(dtype, pl.Categorical | pl.Enum):
         return series.cast(pl.String)
+    if dtype == pl.Null:
+        return series.cast(pl.String)
     # Anything else (lists, structs, binary) is not a value of the import format.
     return pl.Series(series.name, [None if v is None else str(v) for v in series.to_list()],
                      dtype=pl.String)
-

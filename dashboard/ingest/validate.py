@@ -26,6 +26,11 @@ Decisions beyond the contract's wording:
   would not: the rule keeps both databases identical).
 - Columns absent from the header are not "provided": updates leave those database
   columns as they were, and inserts take the column defaults.
+- A row a mapping file could not map (a value that does not fit its format) is rejected
+  with the mapping's reason before any other rule.
+
+Validation runs batch by batch (`plan` once per file, `validate` once per batch); the
+duplicates between batches are resolved by the loader (dashboard/ingest/load.py).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from dashboard import schema
 from dashboard.ingest import timestamps as ts
 from dashboard.ingest.caller import hash_series
 from dashboard.ingest.kinds import Kind
-from dashboard.ingest.read import LINE, READ_ERROR, RawTable
+from dashboard.ingest.mapping import MAP_CATEGORY, MAP_DETAIL
+from dashboard.ingest.read import LINE, READ_ERROR, is_unnamed
 from dashboard.localtime import with_local_columns
 
 ROW = "__row"
@@ -92,26 +98,33 @@ class Context:
 
 
 @dataclass
+class Plan:
+    """What validation knows of a file before its rows: its columns and what it updates."""
+
+    columns: dict[str, str]  # canonical column name → name in the batches
+    update_columns: tuple[str, ...]  # database columns an update may change
+    warnings: list[str]
+
+
+@dataclass
 class Validated:
-    """Outcome of validation."""
+    """Outcome of validating one batch."""
 
     good: pl.DataFrame  # DB_COLUMNS of the kind, plus LINE
     rejected: pl.DataFrame  # ROW, LINE, category, reason
-    update_columns: tuple[str, ...]  # database columns an update may change
     new_sites: dict[str, str]  # site code → time zone, for sites not in the database
-    warnings: list[str]
-    columns: dict[str, str]  # canonical column name → name as in the file's header
 
 
-def header_columns(raw: RawTable, kind: Kind, ctx: Context) -> tuple[dict[str, str], list[str]]:
+def header_columns(columns: list[str], kind: Kind, ctx: Context,
+                   mapped: bool = False) -> tuple[dict[str, str], list[str]]:
     """Map known columns to their header names; warn of the others; check required ones."""
     mapping: dict[str, str] = {}
     warnings = []
     unknown = []
     unnamed = 0
-    for name in raw.columns:
+    for name in columns:
         key = name.lower()
-        if not key:
+        if is_unnamed(name):
             unnamed += 1
         elif key in kind.columns:
             mapping[key] = name
@@ -126,8 +139,26 @@ def header_columns(raw: RawTable, kind: Kind, ctx: Context) -> tuple[dict[str, s
         hint = ""
         if set(missing) & {"site", "department"}:
             hint = " (or give --site / --department)"
+        if mapped:
+            hint = hint[:-1] + ", or map them)" if hint else " (map them in the mapping file)"
         raise HeaderError(f"missing required column(s): {', '.join(missing)}{hint}")
     return mapping, warnings
+
+
+def plan(columns: list[str], kind: Kind, ctx: Context, mapped: bool = False) -> Plan:
+    """Check the columns of a file (or of a mapping's output) once, before its rows."""
+    mapping, warnings = header_columns(columns, kind, ctx, mapped)
+    if ctx.department and "department" not in kind.columns:
+        warnings.append(f"--department is ignored for {kind.name}")
+    provided = set(mapping) | set(ALWAYS_WRITTEN[kind.name])
+    if ctx.site:
+        provided.add("site")
+    if ctx.department and "department" in kind.columns:
+        provided.add("department")
+    if "caller_id" in mapping:
+        provided.add("caller_key")
+    update_columns = tuple(c for c in DB_COLUMNS[kind.name] if c in provided)
+    return Plan(columns=mapping, update_columns=update_columns, warnings=warnings)
 
 
 def _clean(name: str | None) -> pl.Expr:
@@ -178,7 +209,9 @@ def _quoted(expr: pl.Expr) -> pl.Expr:
 
 def _common_rules(kind: Kind) -> list[_Rule]:
     rules = [_rule(pl.col(READ_ERROR).is_not_null(), "too many fields",
-                   pl.col(READ_ERROR).str.replace("too many fields: ", "", literal=True))]
+                   pl.col(READ_ERROR).str.replace("too many fields: ", "", literal=True)),
+             _rule(pl.col(MAP_CATEGORY).is_not_null(), pl.col(MAP_CATEGORY),
+                   pl.col(MAP_DETAIL))]
     for name in kind.required:
         if name in kind.timestamps:
             missing = pl.col(ts.status_col(name)) == ts.MISSING
@@ -271,12 +304,18 @@ def _chain(rules: list[_Rule], attr: str) -> pl.Expr:
     return expr.otherwise(pl.lit(None, pl.String))
 
 
-def validate(raw: RawTable, kind: Kind, ctx: Context) -> Validated:
-    """Check every row of RAW against the rules of KIND; type and derive the good ones."""
-    mapping, warnings = header_columns(raw, kind, ctx)
-    frame = raw.frame.with_row_index(ROW)
+def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Validated:
+    """Check every row of one batch against the rules of KIND; type and derive the good ones.
+
+    FRAME holds the columns named in PLAN, LINE and READ_ERROR, and, after a mapping,
+    MAP_CATEGORY and MAP_DETAIL.
+    """
+    mapping = plan.columns
+    frame = frame.with_row_index(ROW)
+    extra = [pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c)
+             for c in (MAP_CATEGORY, MAP_DETAIL)]
     work = frame.select(
-        pl.col(ROW), pl.col(LINE), pl.col(READ_ERROR),
+        pl.col(ROW), pl.col(LINE), pl.col(READ_ERROR), *extra,
         *[_clean(mapping.get(c)).alias(c) for c in kind.columns],
     )
     if ctx.site and "site" in kind.columns:
@@ -285,8 +324,6 @@ def validate(raw: RawTable, kind: Kind, ctx: Context) -> Validated:
         if ctx.department:
             work = work.with_columns(pl.col("department").fill_null(pl.lit(ctx.department)))
         work = work.with_columns(pl.col("department").str.to_uppercase())
-    elif ctx.department:
-        warnings.append(f"--department is ignored for {kind.name}")
     if kind.name == "contacts":
         work = work.with_columns(pl.col("channel").str.to_lowercase(),
                                  pl.col("outcome").str.to_lowercase())
@@ -328,22 +365,12 @@ def validate(raw: RawTable, kind: Kind, ctx: Context) -> Validated:
         for code in good.get_column("site").unique().sort().to_list()
         if code not in known
     }
-    provided = set(mapping) | set(ALWAYS_WRITTEN[kind.name])
-    if ctx.site:
-        provided.add("site")
-    if ctx.department and "department" in kind.columns:
-        provided.add("department")
-    if "caller_id" in mapping:
-        provided.add("caller_key")
-    columns = DB_COLUMNS[kind.name]
-    update_columns = tuple(c for c in columns if c in provided)
+    defaults = INSERT_DEFAULTS.get(kind.name, {})
+    good = good.with_columns(pl.col(c).fill_null(v) for c, v in defaults.items())
     return Validated(
-        good=good.select(*columns, LINE),
+        good=good.select(*DB_COLUMNS[kind.name], LINE),
         rejected=rejected,
-        update_columns=update_columns,
         new_sites=new_sites,
-        warnings=warnings,
-        columns=mapping,
     )
 
 
