@@ -39,7 +39,21 @@ from dashboard.engine import Filters, compute_kpis
 # The agent's page: handled calls and e-mails, handle time, acts, online promotion.
 AGENT_METRICS = ("answered", "emails_replied", "aht_seconds", "acts", "online_promotion_rate")
 MIN_AGENTS = 3
+# What a channel filter leaves measurable: acts carry no channel (dashboard.metrics), a
+# handle time is the calls', replies are the e-mails'.
+_CHANNEL_METRICS = {
+    "phone": ("answered", "aht_seconds", "online_promotion_rate"),
+    "email": ("emails_replied", "online_promotion_rate"),
+}
 GRAINS = ("day", "week", "period")
+
+
+def metrics_for(channels: Sequence[str] = ()) -> tuple[str, ...]:
+    """AGENT_METRICS that mean something under a filter on CHANNELS (none: all of them)."""
+    if len(set(channels)) != 1:
+        return AGENT_METRICS
+    keep = _CHANNEL_METRICS[next(iter(channels))]
+    return tuple(m for m in AGENT_METRICS if m in keep)
 
 
 def _by(grain: str) -> tuple[str, ...]:

@@ -46,9 +46,11 @@ if team.own_rows(total).height == 0:
     st.stop()
 
 period_medians = team_medians("period")
+shown = team.metrics_for(mine.channels)
 # Volumes on the first row, how the contacts went on the second (labels stay readable).
-rows = (("answered", "emails_replied", "acts"), ("aht_seconds", "online_promotion_rate"))
-for metrics in rows:
+rows = [[m for m in ("answered", "emails_replied", "acts") if m in shown],
+        [m for m in ("aht_seconds", "online_promotion_rate") if m in shown]]
+for metrics in filter(None, rows):
     for tile, metric in zip(st.columns(3), metrics):
         unit = METRICS_BY_KEY[metric].unit
         row = team.compare(total, period_medians, "period", metric).row(0, named=True)
@@ -63,6 +65,9 @@ st.markdown(
     f"donnée qu'à partir de {team.MIN_AGENTS} agents actifs (« — » sinon), car en deçà "
     "elle révélerait le chiffre d'un collègue."
 )
+if len(shown) < len(team.AGENT_METRICS):
+    st.caption("Avec un seul canal choisi, seuls les indicateurs de ce canal sont montrés "
+               "(les actes de gestion ne sont pas rattachés à un canal).")
 st.caption(
     "Appels décrochés et durée de traitement : vos appels du jour. Courriels traités : "
     "courriels reçus ce jour-là auxquels vous avez répondu, même plus tard. Promotion des "
@@ -78,7 +83,7 @@ grain = GRAINS.get(choice, "day")
 own = cache.kpis(url, mine, (grain,))
 medians = team_medians(grain)
 columns = st.columns(2)
-for i, metric in enumerate(team.AGENT_METRICS):
+for i, metric in enumerate(shown):
     comparison = team.compare(own, medians, grain, metric)
     with columns[i % 2]:
         widgets.chart_block(

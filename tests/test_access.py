@@ -278,8 +278,8 @@ def test_pages_of_other_roles_are_not_registered(monkeypatch, demo_db_url, peopl
     assert_scoped(seen, users[LOGINS[role][0]])
 
 
-def test_agent_page_in_weeks_and_on_one_day_names_nobody_else(monkeypatch, demo_db_url,
-                                                              people, seen):
+def test_agent_page_in_weeks_one_day_one_channel_names_nobody_else(monkeypatch,
+                                                                   demo_db_url, people, seen):
     users, agents = people
     user = users["rouen-a01"]
     forbidden = forbidden_for(user, agents)
@@ -288,11 +288,13 @@ def test_agent_page_in_weeks_and_on_one_day_names_nobody_else(monkeypatch, demo_
         worked = conn.execute(select(func.max(contacts.c.local_date)).where(
             contacts.c.agent_id == user.agent_id)).scalar_one()
     day = str(worked)[:10]
-    for params in ({"maille": "Semaine"}, {"periode": [day, day]}):
+    for params in ({"maille": "Semaine"}, {"periode": [day, day]}, {"canal": "Téléphone"},
+                   {"canal": "Courriel", "maille": "Semaine"}):
         at = app(monkeypatch, demo_db_url, user.login, **params).run()
         assert not at.exception
         assert at.title[0].value == "Mes statistiques"
-        assert at.get("vega_lite_chart"), "the agent page shows its charts"
+        channel = {"Téléphone": ("phone",), "Courriel": ("email",)}.get(params.get("canal"), ())
+        assert len(at.get("vega_lite_chart")) == len(team.metrics_for(channel))
         assert_nobody_else(at, seen, forbidden, f"agent page with {params}")
     assert seen.downloads, "the CSV downloads were not captured"
     assert_scoped(seen, user)

@@ -155,3 +155,10 @@ def test_reading_when_no_median_can_be_given():
     assert "faute d'au moins 3 agents actifs par semaine" in charts.reading(
         frame, "answered", "week")
     assert charts.period_label("2015-W14", "week") == "S14 · du 30/03/2015"
+
+
+def test_metrics_shown_under_a_channel_filter():
+    assert team.metrics_for(()) == team.AGENT_METRICS
+    assert team.metrics_for(("phone", "email")) == team.AGENT_METRICS
+    assert team.metrics_for(("phone",)) == ("answered", "aht_seconds", "online_promotion_rate")
+    assert team.metrics_for(("email",)) == ("emails_replied", "online_promotion_rate")
