@@ -60,6 +60,7 @@ for _module, _name in (
     ("kpis", "kpis"),
     ("staffing", "staffing"),
     ("users", "users"),
+    ("report", "report"),
 ):
     try:
         _mod = importlib.import_module(f"dashboard.commands.{_module}")

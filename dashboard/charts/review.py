@@ -49,7 +49,7 @@ def indicators_chart(long: pl.DataFrame, title: str = "Indicateurs côte à côt
     encoding = dict(
         y=y,
         x=alt.X("value:Q", title=order[0] if single else None,
-                scale=alt.Scale(domain=domain), axis=alt.Axis(format=".0%")),
+                scale=alt.Scale(domain=domain), axis=alt.Axis(format=".0%", tickCount=5)),
         color=alt.Color("entity:N", title="Périmètre", legend=alt.Legend(orient="top")),
         tooltip=[
             alt.Tooltip("entity:N", title="Périmètre"),

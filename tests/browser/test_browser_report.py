@@ -1,0 +1,40 @@
+"""The review report opened in headless Chromium: every section and chart drawn, and not a
+single network request made."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from dashboard.cli import main
+
+
+def test_report_opens_offline_with_every_section_and_chart(chromium, demo_db_url, tmp_path):
+    out = tmp_path / "bilan.html"
+    result = CliRunner().invoke(main, ["report", "--db", demo_db_url, "--from", "2015-04-01",
+                                       "--to", "2015-06-30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    url = out.resolve().as_uri()
+    page = chromium.new_page(viewport={"width": 1100, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        sections = page.locator("h2").all_inner_texts()
+        assert sections == ["1. Volume des contacts et calibrage des équipes",
+                            "2. Qualité de service",
+                            "3. Actes de gestion et promotion des services en ligne",
+                            "4. Usagers : recontacts"]
+        assert page.locator("figure").count() == 7
+        # Every figure holds a drawn chart (SVG with marks) and its reading.
+        assert page.locator("figure > svg, figure canvas").count() == 7
+        for i in range(7):
+            figure = page.locator("figure").nth(i)
+            assert figure.locator("svg path, svg rect").count() > 0
+            assert figure.locator("figcaption").inner_text().strip()
+            box = figure.locator("svg").first.bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100
+        assert page.locator("table").count() >= 8
+    finally:
+        page.close()
+    assert requests == [url], requests
