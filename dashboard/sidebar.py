@@ -12,7 +12,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import cache
+from dashboard import cache, identity
 from dashboard import formatting as fmt
 from dashboard.auth import Scope
 from dashboard.engine import Filters
@@ -48,6 +48,8 @@ def render_filters(url: str, scope: Scope) -> Filters | None:
     """Draw the shared filters; None when the scope has no data at all."""
     span = cache.data_span(url, scope)
     if span.first_day is None:
+        # Never leave an earlier run's filters (maybe another user's scope) behind.
+        st.session_state.pop(_FILTERS_KEY, None)
         return None
     start, end = _period(span.first_day, span.last_day)
     periods = cache.coverage_periods(url)
@@ -84,9 +86,11 @@ def render_filters(url: str, scope: Scope) -> Filters | None:
 
 
 def page_filters() -> Filters:
-    """The filters the app frame drew for this run (pages call this)."""
+    """The filters the app frame drew for this run, for this run's user (pages call this)."""
+    _user, scope = identity.page_user()
     filters = st.session_state.get(_FILTERS_KEY)
-    if not isinstance(filters, Filters) or filters.scope is None:
+    # Filters are kept in the session between runs: trust them only with this user's scope.
+    if not isinstance(filters, Filters) or filters.scope != scope:
         st.info("Aucune donnée accessible pour votre profil.")
         st.stop()
     return filters
