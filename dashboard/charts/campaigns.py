@@ -31,9 +31,11 @@ def with_labels(frame: pl.DataFrame, column: str, labels: Mapping[str, str]) -> 
     )
 
 
-def _date_axis() -> alt.X:
+def _date_axis(centred: bool = False) -> alt.X:
+    """Days on x; CENTRED marks (lines, points) sit in the middle of the day's bar."""
+    extra = {"bandPosition": 0.5} if centred else {}
     return alt.X("date:T", timeUnit="yearmonthdate", title=None,
-                 axis=alt.Axis(format="%d/%m", labelAngle=0))
+                 axis=alt.Axis(format="%d/%m", labelAngle=0), **extra)
 
 
 def _stack_order(stacked: pl.DataFrame) -> list[str]:
@@ -50,8 +52,10 @@ def load_chart(
     order = _stack_order(stacked)
     bars = alt.Chart(stacked).mark_bar().encode(
         x=_date_axis(),
+        # Headroom above the highest bar for the peak marks and their dates.
         y=alt.Y("sum(contacts):Q", title="Contacts reçus par jour",
-                axis=alt.Axis(format=",.0f")),
+                axis=alt.Axis(format=",.0f"),
+                scale=alt.Scale(domain=[0, max(totals["contacts"].max() or 0, 1) * 1.15])),
         color=alt.Color("label:N", title=stack_title, sort=order,
                         scale=alt.Scale(domain=order),
                         legend=alt.Legend(orient="top", labelLimit=300)),
@@ -66,7 +70,7 @@ def load_chart(
     )
     moving = totals.drop_nulls("moving_avg").with_columns(pl.lit(MOVING_LABEL).alias("courbe"))
     line = alt.Chart(moving).mark_line(color="#161616", strokeWidth=2).encode(
-        x=_date_axis(),
+        x=_date_axis(centred=True),
         y="moving_avg:Q",
         strokeDash=alt.StrokeDash("courbe:N", title=None,
                                   legend=alt.Legend(orient="top", labelLimit=300)),
@@ -82,7 +86,7 @@ def load_chart(
     points = alt.Chart(marked).mark_point(
         filled=True, size=90, color=PALETTE[5], yOffset=-8
     ).encode(
-        x=_date_axis(),
+        x=_date_axis(centred=True),
         y="contacts:Q",
         shape=alt.Shape("repère:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(range=["triangle-down"])),
@@ -95,7 +99,7 @@ def load_chart(
     labels = [
         alt.Chart(marked.filter(pl.col("rank") == rank))
         .mark_text(dy=-22 - 13 * rank, fontSize=11, color=PALETTE[5])
-        .encode(x=_date_axis(), y="contacts:Q", text="texte:N")
+        .encode(x=_date_axis(centred=True), y="contacts:Q", text="texte:N")
         for rank in range(marked.height)
     ]
     chart = alt.layer(bars, line, points, *labels).properties(height=380)
