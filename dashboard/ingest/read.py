@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ BLOCK_BYTES = 4 << 20
 MAX_CARRY_BYTES = 64 << 20
 # Rows handed to validation at once (the batch of the import).
 BATCH_ROWS = 100_000
+# A line holding only "": one empty field, which the csv module skips as a blank line.
+_EMPTY_QUOTED_LINE = re.compile(rb'(?:^|\n)""\r?(?:\n|$)')
 # The delimiters a header line is tested with, most expected first.
 DELIMITERS = (",", ";", "\t")
 
@@ -287,7 +290,8 @@ class _CsvReader(TableReader):
                 block, self._carry = buf[:cut], buf[cut:]
             if block:
                 frame = self._parse_block(block, line)
-                line += block.count(b"\n")
+                # Lines as the csv module counts them: a lone CR ends a line too.
+                line += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
                 yield from frame.iter_slices(batch_rows)
             if not data:
                 return
@@ -304,9 +308,10 @@ class _CsvReader(TableReader):
     def _polars_block(self, data: bytes, first_line: int) -> pl.DataFrame | None:
         """Parse DATA with Polars when it gives what the csv module would; else None."""
         if (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r"))
-                or data.count(b"\r") != data.count(b"\r\n") or data.count(b'"') % 2):
-            # Blank lines, CR line ends, a quote left open at the end of the file: the
-            # csv module's way.
+                or data.count(b"\r") != data.count(b"\r\n") or data.count(b'"') % 2
+                or _EMPTY_QUOTED_LINE.search(data)):
+            # Blank lines (and `""` lines, which the csv module also skips), CR line ends,
+            # a quote left open at the end of the file: the csv module's way.
             return None
         names = [f"c{i}" for i in range(len(self.columns))]
         try:
