@@ -84,7 +84,9 @@ for name, row in by_name.items():
         continue
     days = Filters(window[0], window[1], sites=shared.sites, departments=depts,
                    channels=shared.channels, scope=scope)
-    daily = series.load_totals(series.daily_load(cache.kpis(url, days, ("day",))), *window)
+    # Same grouping as the load chart: the chosen campaign's figures come from the cache.
+    daily = series.load_totals(
+        series.daily_load(cache.kpis(url, days, ("day", stack)), stack), *window)
     if daily["contacts"].sum() == 0:
         skipped.append(name)
         continue
