@@ -13,9 +13,10 @@ from dashboard.config import default_thresholds
 from dashboard.engine import Overrides
 
 PAGE = "pages/effectifs.py"
-MODELS = {"erlang_c": "Erlang C", "erlang_a": "Erlang A (avec abandons)"}
+# Shown labels are the values: a widget bound to the URL writes its label there.
+MODELS = ("Erlang C", "Erlang A")
 TEAM = ("agents_logged_in", "required_agents", "staffing_gap", "agent_hours", "occupancy")
-EXTREMES = ("agents_logged_in", "required_agents", "staffing_gap", "offered")
+EXTREMES = ("staffing_gap", "agents_logged_in", "required_agents", "offered")
 TOP_N = 5
 
 url = cache.db_url()
@@ -28,12 +29,12 @@ filters = sidebar.page_filters()
 
 st.title("Effectifs")
 model = st.segmented_control(
-    "Modèle de file d'attente", list(MODELS), format_func=MODELS.get, default="erlang_c",
-    key="modele", bind="query-params",
+    "Modèle de file d'attente", MODELS, default=MODELS[0], key="modele", bind="query-params",
     help="Erlang C : les appelants attendent indéfiniment. Erlang A : ils raccrochent "
-         "après une patience estimée à partir des abandons de la période.",
-) or "erlang_c"
-erlang_a = model == "erlang_a"
+         "après une patience estimée à partir des abandons de la période (attente totale "
+         "des appelants / abandons non courts).",
+) or MODELS[0]
+erlang_a = model == "Erlang A"
 overrides = Overrides(erlang_a=erlang_a)
 # Teams serve every département and channel of their site: those filters do not apply.
 team = dataclasses.replace(filters, departments=(), channels=())
@@ -55,7 +56,8 @@ threshold = int(sites["sl_seconds"].drop_nulls().max() or defaults.sl_seconds) \
     if sites.height else defaults.sl_seconds
 st.caption(
     f"Effectif requis : le plus petit nombre d'agents qui atteint l'objectif de "
-    f"{fmt.fr_percent(target, 0)} des appels décrochés en {threshold} s ({MODELS[model]}), "
+    f"{fmt.fr_percent(target, 0)} des appels décrochés en {threshold} s ({model}"
+    f"{', avec abandons' if erlang_a else ''}), "
     "demi-heure par demi-heure, pour les appels présentés hors abandons courts. Moyennes "
     "sur les jours d'ouverture de la période."
 )
@@ -83,7 +85,7 @@ slots = cache.kpis(url, team, ("slot",), overrides)
 prof = review.profile(slots)
 if prof.height:
     widgets.chart_block(
-        charts.required_vs_logged_chart(prof, MODELS[model].split(" (")[0]),
+        charts.required_vs_logged_chart(prof, model),
         review.profile_reading(prof),
         tables.display_table(prof, ("slot",), ("offered", "agents_logged_in",
                                                "required_agents", "staffing_gap"),

@@ -82,7 +82,7 @@ def test_effectifs_renders_and_the_calculator_is_erlang(monkeypatch, demo_db_url
     assert _metric(at, "Niveau de service atteint") == fmt.fr_percent(expected.service_level)
 
     # Erlang A: callers hang up after the patience given.
-    at.segmented_control(key="modele").set_value("erlang_a").run()
+    at.segmented_control(key="modele").set_value("Erlang A").run()
     assert not at.exception
     _number(at, "Patience moyenne").set_value(90.0)
     at.run()

@@ -38,3 +38,18 @@ def test_report_opens_offline_with_every_section_and_chart(chromium, demo_db_url
     finally:
         page.close()
     assert requests == [url], requests
+
+
+def test_bilan_page_downloads_the_report(app_url, page):
+    from tests.browser.conftest import wait_for_app
+
+    page.goto(f"{app_url}/bilan?demo_user=directeur")
+    wait_for_app(page)
+    with page.expect_download(timeout=120_000) as info:
+        page.get_by_role("button", name="Télécharger le rapport de bilan (HTML)").click()
+    download = info.value
+    assert download.suggested_filename.startswith("bilan-")
+    assert download.suggested_filename.endswith(".html")
+    html = open(download.path(), encoding="utf-8").read()
+    assert html.count("<h2>") == 4 and html.count("<figure>") >= 5
+    assert page.locator("[data-testid=stException]").count() == 0
