@@ -306,7 +306,7 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
 
 def _quarantine_late(path: Path, reader: TableReader, superseded: pl.DataFrame, what: str,
                      quarantine: QuarantineWriter, batch_rows: int) -> None:
-    """Read the file again for the lines superseded across batches; quarantine them."""
+    """Read the file again for the lines superseded by a later one; quarantine them."""
     reasons = superseded.select(
         pl.col("line"),
         pl.concat_str([pl.lit(f"{what}: superseded by line "), pl.col("last").cast(pl.String)])

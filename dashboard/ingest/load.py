@@ -105,6 +105,7 @@ class Stage:
         self.columns = [c.name for c in self.table.c]
         self.rows = 0
         self.batches = 0
+        self.duplicates = False
         self._cache = None
         if self.dialect == "sqlite":
             self._cache = conn.exec_driver_sql("PRAGMA main.cache_size").scalar_one()
@@ -129,6 +130,8 @@ class Stage:
         """Stage the good rows of one batch (DB_COLUMNS of the kind and LINE)."""
         if frame.height == 0:
             return
+        if not self.duplicates:
+            self.duplicates = bool(frame.select(_key(self.kind)).is_duplicated().any())
         data = frame.rename({LINE: "line"}).select(self.columns)
         raw = self.conn.connection.driver_connection
         names = ", ".join(self.columns)
@@ -154,9 +157,13 @@ class Stage:
         self.batches += 1
 
     def superseded(self) -> pl.DataFrame:
-        """Rows given again by a later line of another batch: removed; (line, last) returned."""
+        """Rows whose id a later line gives again: removed; (line, last line) returned.
+
+        Skipped (one cheap check per batch) when no batch had a duplicate and there was
+        only one batch.
+        """
         empty = pl.DataFrame(schema={"line": pl.Int64, "last": pl.Int64})
-        if self.batches < 2:
+        if self.batches < 2 and not self.duplicates:
             return empty
         s = self.table
         keys = _key(self.kind)

@@ -29,8 +29,9 @@ Decisions beyond the contract's wording:
 - A row a mapping file could not map (a value that does not fit its format) is rejected
   with the mapping's reason before any other rule.
 
-Validation runs batch by batch (`plan` once per file, `validate` once per batch); the
-duplicates between batches are resolved by the loader (dashboard/ingest/load.py).
+Validation runs batch by batch (`plan` once per file, `validate` once per batch).
+Duplicate ids are resolved once the whole file is staged, by the loader
+(dashboard/ingest/load.py `Stage.superseded`), so the rule holds across batches.
 """
 
 from __future__ import annotations
@@ -351,8 +352,7 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
 
     good = work.filter(pl.col("__category").is_null())
     bad = work.filter(pl.col("__category").is_not_null())
-    good, superseded = _resolve_duplicates(good, kind)
-    rejected = pl.concat([_reasons(bad), _reasons(superseded)]).sort(ROW)
+    rejected = _reasons(bad).sort(ROW)
 
     good = _derive(good, kind, ctx)
     if kind.local_from:
@@ -376,17 +376,6 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
 
 def _key_columns(kind: Kind) -> list[str]:
     return [c for c in kind.key if c != "source"]
-
-
-def _resolve_duplicates(good: pl.DataFrame, kind: Kind) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = _key_columns(kind)
-    good = good.with_columns(pl.col(LINE).max().over(keys).alias("__last"))
-    superseded = good.filter(pl.col(LINE) != pl.col("__last")).with_columns(
-        pl.lit(f"duplicate {kind.id_column}").alias("__category"),
-        pl.concat_str([pl.lit("superseded by line "), pl.col("__last").cast(pl.String)])
-        .alias("__detail"),
-    )
-    return good.filter(pl.col(LINE) == pl.col("__last")).drop("__last"), superseded.drop("__last")
 
 
 def _reasons(frame: pl.DataFrame) -> pl.DataFrame:
