@@ -67,7 +67,8 @@ def tile(column, key: str, now: dict, before: dict | None) -> None:
     met = series.target_met(now[key], target)
     if met is not None:
         # Colour and icon together (never colour alone); the words are in the tooltip.
-        label += " :green[:material/check_circle:]" if met else " :red[:material/error:]"
+        # First, so that a long label cut short on a narrow tile never hides it.
+        label = (":green[:material/check_circle:] " if met else ":red[:material/error:] ") + label
         help_text = (f"Objectif {fmt.fr_percent(target, 0)} : "
                      f"{'atteint' if met else 'non atteint'}. {help_text}")
     delta = series.kpi_delta(now[key], before[key], metric.unit) if before else None

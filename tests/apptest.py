@@ -42,8 +42,8 @@ def open_page(monkeypatch, url: str, page: str, login: str, **params) -> AppTest
 
 
 def metric(at: AppTest, label: str):
-    """The st.metric whose label starts with LABEL (labels may carry a target icon)."""
-    found = [m for m in at.metric if m.label.split(" :")[0] == label]
+    """The st.metric labelled LABEL (after the target icon some labels start with)."""
+    found = [m for m in at.metric if m.label.split("] ")[-1] == label]
     assert len(found) == 1, [m.label for m in at.metric]
     return found[0]
 

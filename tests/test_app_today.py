@@ -68,7 +68,7 @@ def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url)
     rate = metric(at, "Taux de décroché")
     assert rate.value == fmt.fr_percent(now["answer_rate"])
     assert rate.proto.delta == series.kpi_delta(now["answer_rate"], before["answer_rate"], "rate")
-    assert ":green[" in rate.label if now["answer_rate"] >= 0.85 else ":red[" in rate.label
+    assert rate.label.startswith(":green[" if now["answer_rate"] >= 0.85 else ":red[")
     assert metric(at, "Niveau de service").value == fmt.fr_percent(now["service_level"])
     assert metric(at, "Attente moyenne").value == fmt.fr_duration(now["asa_seconds"])
     assert metric(at, "Stock en attente").value == fmt.fr_number(now["backlog"])
