@@ -467,7 +467,9 @@ def _signed(value: float | None) -> str:
     if value is None:
         return fmt.MISSING
     text = fmt.fr_decimal(abs(value))
-    return ("+" if value >= 0 else "−") + text
+    if text.strip("0,") == "":
+        return text  # rounds to zero: no sign
+    return ("+" if value > 0 else "−") + text
 
 
 def signed_agents(value: float | None) -> str:

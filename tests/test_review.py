@@ -139,6 +139,7 @@ def test_staffing_extremes_and_readings():
         "2 jour(s) d'ouverture sur 4 en déficit en moyenne sur leurs heures d'ouverture ; "
         "le plus marqué : 07/04/2015 (−2,0 agent).")
     assert (review.signed_agents(0.4), review.signed_agents(-0.4)) == ("+0,4", "−0,4")
+    assert review.signed_agents(-0.01) == "0,0"
     assert review.signed_agents(None) == "—"
 
 
