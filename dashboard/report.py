@@ -244,10 +244,7 @@ class _Sections:
         parts.append("<h3>Campagnes : semaine de pointe et hors campagne</h3>")
         peaks = review.campaign_peaks(d.weekly, d.campaigns, d.coverage, d.filters.end,
                                       d.by_campaign)
-        weeks = review.campaign_weeks(
-            d.weekly.join(review.first_coverage(d.coverage).select("department", "label"),
-                          on="department", how="inner"),
-            d.campaigns)
+        weeks = review.campaign_weeks(review.ramp_up(d.weekly, d.coverage), d.campaigns)
         if weeks.height:
             parts.append(_figure(review_charts.campaign_load_chart(weeks, d.campaigns, peaks),
                                  review.peaks_reading(peaks), peaks_table(peaks)))

@@ -96,11 +96,8 @@ st.header("Campagnes : semaine de pointe et hors campagne")
 by_campaign = cache.kpis(url, span, ("campaign", "department"))
 last_day = min(filters.end, cache.data_span(url, scope).last_day or filters.end)
 peaks = review.campaign_peaks(weekly, campaigns, coverage, last_day, by_campaign)
-weeks = review.campaign_weeks(
-    weekly.join(review.first_coverage(coverage).select("department", "label"),
-                on="department", how="inner"),
-    campaigns,
-)
+# Every full week since opening (the ramp-up's rule), with its campaign.
+weeks = review.campaign_weeks(review.ramp_up(weekly, coverage), campaigns)
 if weeks.height and peaks.height:
     widgets.chart_block(charts.campaign_load_chart(weeks, campaigns, peaks),
                         review.peaks_reading(peaks), report.peaks_table(peaks),

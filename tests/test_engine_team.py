@@ -81,6 +81,7 @@ def test_published_example_fourteen_agents(db_url):
     assert day["staffing_gap"] == pytest.approx((900 + 1800) / OPEN_S)
     # Patience: (98 × 10 s + 2 × 30 s) of waiting for 2 long abandons.
     assert day["patience_seconds"] == pytest.approx(520.0)
+    assert day["patience_seconds"] == erlang.estimate_patience(2, 98 * 10 + 2 * 30)
 
 
 def test_targets_thresholds_and_erlang_a(db_url):
