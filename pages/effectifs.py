@@ -63,6 +63,10 @@ st.caption(
 )
 
 total = cache.kpis(url, team, (), overrides).row(0, named=True)
+if not total["offered"] and not total["agent_hours"]:
+    st.info("Aucun appel ni agent connecté sur la période et le site choisis : élargissez "
+            "la période ou changez de site.")
+    st.stop()
 if total["agents_logged_in"] is None or total["required_agents"] is None:
     st.info("Aucun jour d'ouverture dans la période choisie : pas d'effectif à comparer.")
     st.stop()

@@ -13,20 +13,15 @@ from dashboard import db as dbmod
 from dashboard import erlang
 from dashboard import formatting as fmt
 from dashboard import users as users_mod
+from tests.apptest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def _open(monkeypatch, url: str, login: str, page: str) -> AppTest:
-    monkeypatch.setenv("DASHBOARD_DB_URL", url)
-    monkeypatch.setenv("DASHBOARD_AUTH_MODE", "demo")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["demo_user"] = login
-    at.run()
-    assert not at.exception
-    at.switch_page(page).run()
-    return at
+def _open(monkeypatch, url: str, login: str, page: str, **params) -> AppTest:
+    """PAGE as LOGIN with app.py run on every rerun, as served (tests.apptest)."""
+    return open_page(monkeypatch, url, page, login, **params)
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -89,6 +84,17 @@ def test_effectifs_renders_and_the_calculator_is_erlang(monkeypatch, demo_db_url
     expected = erlang.staffing(37.5 * 1.2, 30, 250, 0.85, 15, patience_seconds=90)
     assert expected.model == "erlang_a"
     assert _metric(at, "Agents nécessaires") == fmt.fr_number(expected.required_agents)
+
+
+@pytest.mark.parametrize("page", ["pages/bilan.py", "pages/effectifs.py"])
+def test_an_empty_selection_says_so(monkeypatch, demo_db_url, page):
+    """Chartres in September 2014, months before it opened: no call, no agent."""
+    at = _open(monkeypatch, demo_db_url, "directeur", page, site="Chartres",
+               periode=["2014-09-01", "2014-09-30"])
+    assert not at.exception
+    assert any("Du 01/09/2014 au 30/09/2014" in c.value for c in at.sidebar.caption)
+    assert at.info and "Aucun" in at.info[0].value
+    assert not at.get("vega_lite_chart")
 
 
 def test_a_supervisor_sees_only_its_own_site_on_effectifs(monkeypatch, demo_db_url):
