@@ -61,7 +61,7 @@ import polars as pl
 
 from dashboard import erlang
 from dashboard.config import Thresholds
-from dashboard.localtime import localize, to_local, with_local_columns
+from dashboard.localtime import localize, with_local_columns
 from dashboard.workdays import HolidayCalendar, default_calendar, working_day_deadlines
 
 DIMENSIONS = (

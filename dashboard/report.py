@@ -229,7 +229,8 @@ class _Sections:
         long = review.channel_volumes(d.by_department, "department", labels)
         if long.height:
             parts.append(_figure(
-                review_charts.channel_volumes_chart(long, "Contacts reçus par canal et département"),
+                review_charts.channel_volumes_chart(
+                    long, "Contacts reçus par canal et département"),
                 review.volume_reading(d.by_department, "department", labels),
                 long.rename({"entity": "Département", "channel": "Canal",
                              "volume": "Contacts reçus"}),

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
 
 from dashboard import db as dbmod
 from dashboard import erlang
