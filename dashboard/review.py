@@ -459,7 +459,7 @@ def acts_reading(frame: pl.DataFrame, key: str, names: Mapping[str, str]) -> str
         f"{fmt.fr_percent(r['online_promotion_rate'])})"
         for r in ranked.iter_rows(named=True)
     ]
-    return "; ".join(parts) + "."
+    return " ; ".join(parts) + "."
 
 
 def _signed(value: float | None) -> str:
