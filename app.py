@@ -35,9 +35,11 @@ scope = scope_for(user)
 st.sidebar.caption(f"{user.display_name or user.login} · {ROLE_LABELS[user.role]}")
 
 pages = {}
-for page in navigation.pages_for(user.role):
+for index, page in enumerate(navigation.pages_for(user.role)):
+    # The role's first page is its home, served at the root URL.
     pages.setdefault(page.section, []).append(
-        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path)
+        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path,
+                default=index == 0)
     )
 current = st.navigation(pages)
 sidebar.render_filters(url, scope)

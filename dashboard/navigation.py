@@ -39,3 +39,9 @@ PAGES: tuple[PageDef, ...] = (
 def pages_for(role: str) -> list[PageDef]:
     """The pages a role may open, in menu order."""
     return [p for p in PAGES if role in p.roles]
+
+
+def page_url(role: str, page: PageDef) -> str:
+    """The URL path of PAGE for ROLE: its role's first page is served at the root."""
+    first = pages_for(role)[0] if pages_for(role) else None
+    return "" if page == first else page.url_path
