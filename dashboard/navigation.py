@@ -20,18 +20,18 @@ class PageDef:
 MANAGERS = ("supervisor", "national", "admin")
 
 PAGES: tuple[PageDef, ...] = (
-    PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
-    PageDef("pages/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
+    PageDef("views/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+    PageDef("views/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
             "Pilotage du site"),
-    PageDef("pages/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
+    PageDef("views/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
             MANAGERS, "Pilotage du site"),
-    PageDef("pages/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
+    PageDef("views/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
             "Pilotage du site"),
-    PageDef("pages/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
+    PageDef("views/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
             ("national", "admin"), "Direction nationale"),
-    PageDef("pages/effectifs.py", "Effectifs", ":material/groups:", "effectifs",
+    PageDef("views/effectifs.py", "Effectifs", ":material/groups:", "effectifs",
             ("supervisor", "national", "admin"), "Direction nationale"),
-    PageDef("pages/mes_statistiques.py", "Mes statistiques", ":material/person:",
+    PageDef("views/mes_statistiques.py", "Mes statistiques", ":material/person:",
             "mes-statistiques", ("agent",), "Mon activité"),
 )
 

@@ -36,11 +36,6 @@ def main() -> int:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
-        # Until the entry script has run once, Streamlit routes a sub-page URL to the file
-        # in pages/ directly (its old multipage mode): open the entry page first.
-        root = args.url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
-        page.goto(root)
-        wait_for_streamlit(page)
         page.goto(args.url)
         wait_for_streamlit(page)
         page.screenshot(path=args.out, full_page=True)

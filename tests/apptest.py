@@ -1,19 +1,10 @@
-"""Open a page of the app under Streamlit's AppTest the way the served app runs it.
-
-Why the patch: AppTest resets Streamlit's "pages/ folder" flag before every run, so from
-the second run on Streamlit takes its old multipage road (`_mpa_v1`), which runs a page
-whose URL path matches a file of pages/ *alone*, without app.py — no identity, no
-sidebar, filters left over from the previous run. The served app takes that road only
-until app.py has run once (st.navigation then switches it off for the process). Here
-the old road simply runs app.py, as the served app does on every run after the first.
-"""
+"""Open a page of the app under Streamlit's AppTest the way the served app runs it:
+the frame (app.py) first, then the page through st.navigation."""
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting as fmt
@@ -21,14 +12,9 @@ from dashboard import formatting as fmt
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def _run_entry_script(main_script_path: str) -> None:
-    runpy.run_path(main_script_path, run_name="__main__")
-
-
 def open_page(monkeypatch, url: str, page: str, login: str, **params) -> AppTest:
-    """AppTest on PAGE (e.g. "pages/aujourdhui.py") as LOGIN, with query PARAMS set before
+    """AppTest on PAGE (e.g. "views/aujourdhui.py") as LOGIN, with query PARAMS set before
     the first run, as when a link is opened."""
-    monkeypatch.setattr(script_runner, "_mpa_v1", _run_entry_script)
     monkeypatch.setenv("DASHBOARD_DB_URL", url)
     monkeypatch.setenv("DASHBOARD_AUTH_MODE", "demo")
     at = AppTest.from_file(APP, default_timeout=120)

@@ -12,7 +12,6 @@ lets anyone be anyone. It is the one element left out of the "nobody else" searc
 from __future__ import annotations
 
 import datetime as dt
-import runpy
 import shutil
 import sys
 from pathlib import Path
@@ -24,7 +23,6 @@ from google.protobuf import text_format
 from google.protobuf.descriptor import FieldDescriptor
 from sqlalchemy import func, select
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
 from dashboard import db as dbmod
@@ -35,7 +33,6 @@ from dashboard.auth import Scope, User, scope_for
 from dashboard.engine import Filters
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-_MPA_V1 = script_runner._mpa_v1  # Streamlit's own, before frame_runs_every_time
 TEAM_MODULE = str(Path(team.__file__).resolve())
 DENIED = "Accès non autorisé"
 LOGINS = {  # role → demo logins tried (both sites where the role has one)
@@ -82,22 +79,6 @@ def _called_from_team() -> bool:
             return True
         frame = frame.f_back
     return False
-
-
-@pytest.fixture(autouse=True)
-def frame_runs_every_time(monkeypatch):
-    """Run app.py on every AppTest run, as the server does.
-
-    With a `pages/` folder next to app.py, Streamlit starts in its old multipage mode,
-    where a page whose URL path is its file name runs *alone*, without app.py; the
-    server leaves that mode for good at the first `st.navigation` call of the process,
-    but AppTest re-enters it before every run, so `switch_page` would test pages
-    without their frame. test_a_page_opened_without_its_frame_shows_nothing covers
-    that first-request path on its own.
-    """
-    monkeypatch.setattr(script_runner, "_mpa_v1",
-                        lambda main_script_path: runpy.run_path(main_script_path,
-                                                                run_name="app"))
 
 
 @pytest.fixture
@@ -303,10 +284,9 @@ def test_agent_page_in_weeks_one_day_one_channel_names_nobody_else(monkeypatch,
 @pytest.mark.parametrize("path", [page.path for page in navigation.PAGES])
 def test_a_page_opened_without_its_frame_shows_nothing(monkeypatch, demo_db_url, people,
                                                        seen, path):
-    """A fresh server's first request for a page's file-name URL runs that page alone,
-    without app.py (see frame_runs_every_time): nobody is identified, so nothing shows."""
+    """Switching to a page before the frame has ever run (as a first request for a page's
+    URL): either the frame runs with the page, or the page shows nothing."""
     users, _ = people
-    monkeypatch.setattr(script_runner, "_mpa_v1", _MPA_V1)
     at = app(monkeypatch, demo_db_url, "admin")
     at.switch_page(path)  # before any run: the page's file-name hash
     at.run()

@@ -14,7 +14,7 @@ from dashboard.charts.acts import ACT_TYPE_LABELS
 from dashboard.engine import Filters, compute_kpis
 from tests.apptest import metric, number, open_page, texts
 
-PAGE = "pages/actes.py"
+PAGE = "views/actes.py"
 ROUEN = "superviseur.rouen"
 MAY = (dt.date(2015, 5, 1), dt.date(2015, 5, 31))
 

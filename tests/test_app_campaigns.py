@@ -13,7 +13,7 @@ from dashboard import formatting as fmt
 from dashboard import series
 from tests.apptest import number, open_page, texts
 
-PAGE = "pages/campagnes.py"
+PAGE = "views/campagnes.py"
 ROUEN = "superviseur.rouen"
 DECLARATIVE = "Campagne déclarative 2015"
 START, END = dt.date(2015, 4, 15), dt.date(2015, 6, 9)

@@ -15,7 +15,7 @@ from dashboard.auth import Scope
 from dashboard.engine import Filters, compute_kpis
 from tests.apptest import metric, number, open_page, texts
 
-PAGE = "pages/aujourdhui.py"
+PAGE = "views/aujourdhui.py"
 ROUEN = "superviseur.rouen"
 
 

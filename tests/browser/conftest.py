@@ -43,7 +43,7 @@ def chromium():
 
 
 @pytest.fixture(scope="session")
-def app_url(chromium, demo_db_url, tmp_path_factory):
+def app_url(demo_db_url, tmp_path_factory):
     """Base URL of the app served on the test demo database (demo identity mode)."""
     port = _free_port()
     env = dict(os.environ, DASHBOARD_DB_URL=demo_db_url, DASHBOARD_AUTH_MODE="demo",
@@ -68,12 +68,6 @@ def app_url(chromium, demo_db_url, tmp_path_factory):
             proc.kill()
             pytest.fail(f"streamlit did not start; see {log.name}")
         time.sleep(0.3)
-    # Until the entry script has run once, Streamlit routes a sub-page URL straight to its
-    # file in pages/ (its old multipage mode), bypassing app.py: open the entry page first.
-    first = chromium.new_page()
-    first.goto(f"{base}/")
-    wait_for_app(first)
-    first.close()
     yield base
     proc.terminate()
     try:

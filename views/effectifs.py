@@ -12,7 +12,7 @@ from dashboard.charts import staffing as charts
 from dashboard.config import default_thresholds
 from dashboard.engine import Overrides
 
-PAGE = "pages/effectifs.py"
+PAGE = "views/effectifs.py"
 # Shown labels are the values: a widget bound to the URL writes its label there.
 MODELS = ("Erlang C", "Erlang A")
 TEAM = ("agents_logged_in", "required_agents", "staffing_gap", "agent_hours", "occupancy")

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import cache, identity, navigation, report, review, sidebar, tables, widgets
 from dashboard.charts import review as charts
 
-PAGE = "pages/bilan.py"
+PAGE = "views/bilan.py"
 SIDE_BY_SIDE = ("received", "emails_received", "answer_rate", "service_level",
                 "reply_within_48h_rate", "reply_within_5wd_rate", "aht_seconds",
                 "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate")
