@@ -61,6 +61,7 @@ for _module, _name in (
     ("staffing", "staffing"),
     ("users", "users"),
     ("report", "report"),
+    ("rollups", "rollups"),
 ):
     try:
         _mod = importlib.import_module(f"dashboard.commands.{_module}")

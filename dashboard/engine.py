@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import polars as pl
 from sqlalchemy import Engine
 
-from dashboard import config
+from dashboard import config, rollups, schema
 from dashboard.auth import Scope
 from dashboard import metrics as m
 from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
@@ -23,6 +23,7 @@ from dashboard.workdays import HolidayCalendar
 from queries import acts as q_acts
 from queries import contacts as q_contacts
 from queries import reference as q_reference
+from queries import rollups as q_rollups
 from queries import sessions as q_sessions
 from queries import staffing as q_staffing
 
@@ -112,8 +113,18 @@ def compute_kpis(
     overrides: Overrides | None = None,
     *,
     calendar: HolidayCalendar | None = None,
+    source: str = "auto",
 ) -> pl.DataFrame:
-    """KPIs of spec/metrics.md for FILTERS: group keys (BY order, sorted), then METRICS."""
+    """KPIs of spec/metrics.md for FILTERS: group keys (BY order, sorted), then METRICS.
+
+    SOURCE: "rollup" reads the contacts' statistics from the rollup tables
+    (dashboard.rollups), "raw" aggregates the raw contacts; "auto" (the default) takes
+    the rollups when a full rebuild has marked them complete and they can answer exactly
+    (default holiday calendar, thresholds within schema.WAIT_CAP), else the raw rows.
+    Both give the same figures (tests/test_rollups.py).
+    """
+    if source not in ("auto", "rollup", "raw"):
+        raise ValueError(f"source must be auto, rollup or raw, got {source!r}")
     by = m.check_by(by)
     overrides = overrides or Overrides()
     restricted = set(filters.restricted_dimensions())
@@ -135,55 +146,30 @@ def compute_kpis(
             period_lo = dt.datetime.combine(filters.start, dt.time()) - dt.timedelta(days=1)
             period_hi = dt.datetime.combine(filters.end, dt.time()) + dt.timedelta(days=2)
 
-        phone = q_contacts.phone_rows(conn, filters, phone_src)
-        emails = q_contacts.email_rows(conn, filters, src)
-        handled_times = pl.concat(
-            [
-                phone.filter(pl.col("outcome") == "answered").select("caller_key", "received_at"),
-                emails.filter(pl.col("answered_at").is_not_null()).select(
-                    "caller_key", "received_at"
-                ),
-            ]
-        ).filter(pl.col("caller_key").is_not_null())
-        if handled_times.height:
-            followups = q_contacts.followup_rows(
-                conn,
-                filters,
-                handled_times["received_at"].min(),
-                handled_times["received_at"].max() + m.REPEAT_WINDOW,
-            )
+        sl_map, short_map = _site_thresholds(sites, defaults, overrides)
+        exact = calendar is None and _within_cap(sl_map, short_map, defaults, overrides)
+        if source == "rollup" and not exact:
+            raise ValueError("the rollups cannot answer exactly with a custom calendar or "
+                             f"thresholds above {schema.WAIT_CAP} s: use source='raw'")
+        use_rollups = source == "rollup" or (
+            source == "auto" and exact and rollups.rollups_complete(conn))
+        if use_rollups:
+            frames, cells, patience = _rollup_stats(
+                conn, filters, by, src, unavailable, campaigns, sites, team, overrides,
+                defaults, sl_map, short_map, period_lo)
         else:
-            followups = pl.DataFrame(
-                schema={"caller_key": pl.String, "received_at": pl.Datetime("us")}
-            )
-        backlog = (
-            None if "backlog" in unavailable
-            else q_contacts.backlog_rows(conn, filters, src, period_lo)
-        )
+            frames, cells, patience = _raw_stats(
+                conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
+                overrides, defaults, calendar, period_lo)
         act_counts = None if "acts" in unavailable else q_acts.act_counts(conn, filters, src)
         sessions = (
             None if "agent_hours" in unavailable
             else q_sessions.session_rows(conn, filters, period_lo, period_hi)
         )
         hours = _team_sites(q_staffing.site_hours(conn), filters) if team else None
+        needs_patience = team and overrides.erlang_a and overrides.patience_seconds is None
+        patience = patience() if needs_patience else None
 
-    phone = m.with_group_keys(
-        m.with_thresholds(
-            phone, sites, defaults, overrides.sl_seconds, overrides.short_abandon_seconds
-        ),
-        by,
-        campaigns,
-    )
-    emails = m.with_group_keys(m.email_flags(emails, sites, calendar), by, campaigns)
-    frames = [
-        m.phone_stats(phone, by),
-        m.email_stats(emails, by),
-        m.handled_stats(phone, emails, followups, by),
-    ]
-    if backlog is not None:
-        frames.append(
-            m.backlog_stats(backlog, by, sites, filters.start, filters.end, campaigns)
-        )
     if act_counts is not None:
         frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
     slot_base = "slot" in by
@@ -191,7 +177,7 @@ def compute_kpis(
     if team:
         windows = m.open_windows(hours, filters.start, filters.end, calendar)
         grid = m.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
-        cells = m.required_cells(phone, grid, _targets(hours, phone, overrides, defaults))
+        cells = m.required_from_inputs(cells, grid, _targets(hours, patience, overrides, defaults))
         frames.append(m.required_stats(m.with_group_keys(cells, by), by))
     if sessions is not None:
         pieces = m.session_pieces(
@@ -219,7 +205,7 @@ def _team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
 
 
 def _targets(
-    hours: pl.DataFrame, phone: pl.DataFrame, overrides: Overrides, defaults: config.Thresholds
+    hours: pl.DataFrame, patience, overrides: Overrides, defaults: config.Thresholds
 ) -> pl.DataFrame:
     """Per site: the service-level target and, for Erlang A, the callers' mean patience."""
     target = (
@@ -232,4 +218,132 @@ def _targets(
     if overrides.patience_seconds is not None:
         return out.with_columns(
             pl.lit(float(overrides.patience_seconds)).alias("patience_s"))
-    return out.join(m.site_patience(phone), on="site", how="left")
+    return out.join(patience, on="site", how="left")
+
+
+def _raw_stats(conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
+               overrides, defaults, calendar, period_lo):
+    """The contacts' statistics from the raw rows: (stat frames, Erlang cell inputs or
+    None, a callable giving each site's patience)."""
+    phone = q_contacts.phone_rows(conn, filters, phone_src)
+    emails = q_contacts.email_rows(conn, filters, src)
+    handled_times = pl.concat(
+        [
+            phone.filter(pl.col("outcome") == "answered").select("caller_key", "received_at"),
+            emails.filter(pl.col("answered_at").is_not_null()).select(
+                "caller_key", "received_at"
+            ),
+        ]
+    ).filter(pl.col("caller_key").is_not_null())
+    if handled_times.height:
+        followups = q_contacts.followup_rows(
+            conn,
+            filters,
+            handled_times["received_at"].min(),
+            handled_times["received_at"].max() + m.REPEAT_WINDOW,
+        )
+    else:
+        followups = pl.DataFrame(
+            schema={"caller_key": pl.String, "received_at": pl.Datetime("us")}
+        )
+    backlog = (
+        None if "backlog" in unavailable
+        else q_contacts.backlog_rows(conn, filters, src, period_lo)
+    )
+    phone = m.with_group_keys(
+        m.with_thresholds(
+            phone, sites, defaults, overrides.sl_seconds, overrides.short_abandon_seconds
+        ),
+        by,
+        campaigns,
+    )
+    emails = m.with_group_keys(m.email_flags(emails, sites, calendar), by, campaigns)
+    frames = [
+        m.phone_stats(phone, by),
+        m.email_stats(emails, by),
+        m.handled_stats(phone, emails, followups, by),
+    ]
+    if backlog is not None:
+        frames.append(
+            m.backlog_stats(backlog, by, sites, filters.start, filters.end, campaigns)
+        )
+    cells = m.cell_inputs(phone) if team else None
+    return frames, cells, lambda: m.site_patience(phone)
+
+
+def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, overrides,
+                  defaults, sl_map, short_map, period_lo):
+    """The same as _raw_stats, from the rollup tables (queries.rollups)."""
+    sl_s = q_rollups.per_site(sl_map, _default(overrides.sl_seconds, defaults.sl_seconds))
+    short_s = q_rollups.per_site(short_map, _default(
+        overrides.short_abandon_seconds, defaults.short_abandon_seconds))
+    sums = q_rollups.contact_stats(conn, filters, src, sl_s, short_s)
+    keyed = m.with_group_keys(sums, by, campaigns)
+    aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
+    if by:
+        contact = keyed.group_by(list(by)).agg(aggs)
+    else:
+        contact = keyed.select(aggs) if keyed.height else keyed.select(*q_rollups.CONTACT_SUMS,
+                                                                       "ph_max_wait")
+    frames = [m._cast_stats(contact)]
+    # Medians: in SQL when every key is a column of the delays table, else from the delays.
+    wants_email = not filters.channels or "email" in filters.channels
+    d_src = [c for c in src if c != "channel"]
+    direct = not ({"week", "month", "campaign"} & set(by))
+    if wants_email:
+        delays = q_rollups.reply_delays(conn, filters, d_src, middle_only=direct)
+        if "channel" in src:
+            delays = delays.with_columns(pl.lit("email").alias("channel"))
+        delays = m.with_group_keys(delays, by, campaigns)
+        frames.append(m.email_stats(
+            delays.with_columns(pl.lit(True).alias("replied"), pl.lit(False).alias("within_48h"),
+                                pl.lit(False).alias("within_5wd")), by
+        ).select(*by, "em_reply_us"))
+    if "backlog" not in unavailable and wants_email:
+        keep = m.backlog_level_keys(by)
+        b_src = [c for c in m.source_columns(keep) if c != "channel"]
+        events = q_rollups.backlog_events(conn, filters, b_src, filters.start)
+        if "channel" in keep:
+            events = events.with_columns(pl.lit("email").alias("channel"))
+        events = m.with_group_keys(events, keep)
+        departments = events.get_column("department").unique().to_list() if (
+            "campaign" in by) else []
+        frames.append(m.backlog_from_events(
+            events.select(*keep, "local_date", "_d"), by, filters.start, filters.end,
+            departments, campaigns))
+    cells = None
+    if team:
+        cells = q_rollups.cell_inputs(conn, filters, short_s).with_columns(
+            pl.col("site").replace_strict(
+                sl_map, default=_default(overrides.sl_seconds, defaults.sl_seconds),
+                return_dtype=pl.Float64).alias("_t"))
+
+    def patience() -> pl.DataFrame:
+        return m.patience_from_stats(m._cast_stats(
+            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s)))
+
+    return frames, cells, patience
+
+
+def _default(override: int | None, default: int) -> int:
+    return override if override is not None else default
+
+
+def _site_thresholds(sites: pl.DataFrame, defaults: config.Thresholds, overrides: Overrides
+                     ) -> tuple[dict[str, int], dict[str, int]]:
+    """Per site its SL and short-abandon thresholds (m.with_thresholds' precedence);
+    empty when an override applies to every site."""
+    sl = {} if overrides.sl_seconds is not None else {
+        s: int(v if v is not None else defaults.sl_seconds)
+        for s, v in sites.select("site", "sl_seconds").iter_rows()}
+    short = {} if overrides.short_abandon_seconds is not None else {
+        s: int(v if v is not None else defaults.short_abandon_seconds)
+        for s, v in sites.select("site", "short_abandon_seconds").iter_rows()}
+    return sl, short
+
+
+def _within_cap(sl_map, short_map, defaults, overrides) -> bool:
+    sl = [*sl_map.values(), _default(overrides.sl_seconds, defaults.sl_seconds)]
+    short = [*short_map.values(),
+             _default(overrides.short_abandon_seconds, defaults.short_abandon_seconds)]
+    return max(sl) <= schema.WAIT_CAP and max(short) <= schema.WAIT_CAP + 1

@@ -561,11 +561,8 @@ def backlog_stats(
         .alias("_out_date")
     )
     # Keys that do not depend on the day: these carry the stock levels.
-    level_keys = [d for d in by if d not in CALENDAR_DIMENSIONS]
-    if "campaign" in by and "department" not in level_keys:
-        level_keys.append("department")
-    keyed = with_group_keys(frame, level_keys)
-    keep = level_keys
+    keep = backlog_level_keys(by)
+    keyed = with_group_keys(frame, keep)
     inflow = keyed.group_by(keep + ["local_date"]).agg(pl.len().cast(pl.Int64).alias("_d"))
     outflow = (
         keyed.filter(pl.col("_out_date").is_not_null())
@@ -573,11 +570,34 @@ def backlog_stats(
         .agg((-pl.len().cast(pl.Int64)).alias("_d"))
         .rename({"_out_date": "local_date"})
     )
-    events = (
-        pl.concat([inflow, outflow.select(inflow.columns)])
-        .group_by(keep + ["local_date"])
-        .agg(pl.col("_d").sum())
+    events = pl.concat([inflow, outflow.select(inflow.columns)])
+    departments = (
+        keyed.get_column("department").unique().to_list() if "campaign" in by else []
     )
+    return backlog_from_events(events, by, start, end, departments, campaigns)
+
+
+def backlog_level_keys(by: Sequence[str]) -> list[str]:
+    """The keys of BY a backlog level is kept per: those that do not depend on the day
+    (plus the département, which decides a campaign's days)."""
+    keep = [d for d in by if d not in CALENDAR_DIMENSIONS]
+    if "campaign" in by and "department" not in keep:
+        keep.append("department")
+    return keep
+
+
+def backlog_from_events(
+    events: pl.DataFrame, by: Sequence[str], start: dt.date, end: dt.date,
+    departments: Sequence[str | None], campaigns: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Stock changes → `em_backlog` per group (see backlog_stats).
+
+    EVENTS carry the level keys (backlog_level_keys), `local_date` and `_d`, the change
+    of the stock at the end of that day (+ received, − left); changes before START may
+    be summed on any one day before it.
+    """
+    keep = backlog_level_keys(by)
+    events = events.group_by(keep + ["local_date"]).agg(pl.col("_d").sum())
     out_schema = {d: pl.String for d in by} | {"em_backlog": pl.Int64}
     if events.height == 0:
         return pl.DataFrame(schema=out_schema)
@@ -595,9 +615,6 @@ def backlog_stats(
         .with_columns(pl.col("_d").cum_sum().over("_kid").alias("_level"))
         .select("_kid", "local_date", "_level")
         .sort("local_date")
-    )
-    departments = (
-        keyed.get_column("department").unique().to_list() if "campaign" in by else []
     )
     snaps = _calendar_keys(start, end, by, departments, campaigns)
     if "campaign" in by:
@@ -635,28 +652,7 @@ def handled_stats(
             emails.filter(pl.col("replied")).select(cols),
         ]
     )
-    with_key = handled.filter(pl.col("caller_key").is_not_null())
-    later = (
-        followups.filter(pl.col("caller_key").is_not_null())
-        .select("caller_key", pl.col("received_at").alias("_next"))
-        .sort("_next")
-    )
-    matched = with_key.sort("received_at").join_asof(
-        later,
-        left_on="received_at",
-        right_on="_next",
-        by="caller_key",
-        strategy="forward",
-        allow_exact_matches=False,
-        check_sortedness=False,
-    )
-    repeat = (
-        matched.with_columns(
-            ((pl.col("_next") - pl.col("received_at")) <= REPEAT_WINDOW)
-            .fill_null(False)
-            .alias("_repeat")
-        )
-    )
+    repeat = with_repeat_flags(handled.filter(pl.col("caller_key").is_not_null()), followups)
     base = _aggregate(
         handled,
         by,
@@ -668,6 +664,31 @@ def handled_stats(
     )
     rep = _aggregate(repeat, by, [pl.col("_repeat").sum().alias("hd_repeat")])
     return _cast_stats(merge_stats([base, rep], by))
+
+
+def with_repeat_flags(rows: pl.DataFrame, followups: pl.DataFrame) -> pl.DataFrame:
+    """ROWS (`caller_key`, `received_at`) plus `_repeat`: the caller has a contact in
+    FOLLOWUPS received strictly after and at most 7 × 24 h later (false without a key).
+    Row order is not kept."""
+    later = (
+        followups.filter(pl.col("caller_key").is_not_null())
+        .select("caller_key", pl.col("received_at").alias("_next"))
+        .sort("_next")
+    )
+    matched = rows.sort("received_at").join_asof(
+        later,
+        left_on="received_at",
+        right_on="_next",
+        by="caller_key",
+        strategy="forward",
+        allow_exact_matches=False,
+        check_sortedness=False,
+    )
+    return matched.with_columns(
+        ((pl.col("_next") - pl.col("received_at")) <= REPEAT_WINDOW)
+        .fill_null(False)
+        .alias("_repeat")
+    ).drop("_next")
 
 
 def act_stats(counts: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
@@ -891,7 +912,12 @@ def base_logged_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 def site_patience(phone: pl.DataFrame) -> pl.DataFrame:
     """Calls with thresholds (with_thresholds) → per `site` its `patience_s`, the
     `patience_seconds` metric of its calls (null without a long abandon)."""
-    stats = complete_stats(phone_stats(phone, ("site",)), ("site",))
+    return patience_from_stats(phone_stats(phone, ("site",)))
+
+
+def patience_from_stats(stats: pl.DataFrame) -> pl.DataFrame:
+    """Phone statistics per `site` → per `site` its `patience_s` (see site_patience)."""
+    stats = complete_stats(stats, ("site",))
     return stats.select("site", _formulas()["patience_seconds"].alias("patience_s"))
 
 
@@ -923,29 +949,44 @@ def required_cells(
     (the cell's time in the base) and `unknown` (a cell of the base with calls whose
     requirement cannot be computed).
     """
+    return required_from_inputs(cell_inputs(phone), grid, targets)
+
+
+def cell_inputs(phone: pl.DataFrame) -> pl.DataFrame:
+    """Calls (see required_cells) → per cell with answered or abandoned calls: `calls`
+    (offered, short abandons excluded), `_h` (handle seconds of answered calls), `_n`
+    (answered calls) and `_t` (the SL threshold)."""
     keys = ["site", "local_date", "local_slot"]
-    out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
-                  "calls": pl.Int64, "aht_seconds": pl.Float64, "required": pl.Int64,
-                  "base_us": pl.Int64, "unknown": pl.Boolean}
     outcome = pl.col("outcome")
     answered = outcome == "answered"
     short = ((outcome == "abandoned") & (pl.col("wait_seconds") < pl.col("short_s"))).fill_null(
         False)
     waited = phone.filter(outcome.is_in(["answered", "abandoned"]))
-    if waited.height == 0:
-        return pl.DataFrame(schema=out_schema)
     handle = pl.col("handle_seconds").filter(answered)
-    cells = waited.group_by(keys).agg(
+    return waited.group_by(keys).agg(
         (~short).sum().cast(pl.Int64).alias("calls"),
         handle.sum().cast(pl.Float64).alias("_h"),
         answered.sum().cast(pl.Int64).alias("_n"),
         pl.col("sl_s").first().cast(pl.Float64).alias("_t"),
     )
-    per_site = waited.group_by("site").agg(
-        (handle.sum().cast(pl.Float64) / answered.sum()).alias("_site_aht")
+
+
+def required_from_inputs(
+    cells: pl.DataFrame, grid: pl.DataFrame, targets: pl.DataFrame
+) -> pl.DataFrame:
+    """Cell inputs (cell_inputs) → the cells of required_cells."""
+    keys = ["site", "local_date", "local_slot"]
+    out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
+                  "calls": pl.Int64, "aht_seconds": pl.Float64, "required": pl.Int64,
+                  "base_us": pl.Int64, "unknown": pl.Boolean}
+    if cells.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    cells = cells.with_columns(pl.col("local_slot").cast(pl.Int16))
+    per_site = cells.group_by("site").agg(
+        (pl.col("_h").sum() / pl.col("_n").sum()).alias("_site_aht")
     )
-    n_all = int(waited.select(answered.sum()).item())
-    all_aht = (float(waited.select(handle.sum()).item()) / n_all) if n_all else None
+    n_all = int(cells["_n"].sum())
+    all_aht = (float(cells["_h"].sum()) / n_all) if n_all else None
     cells = (
         cells.join(per_site, on="site", how="left")
         .join(grid.select(*keys, "dur_us", "base_us"), on=keys, how="left")

@@ -226,3 +226,76 @@ app_meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# ------------------------------------------------------------------------------ rollups
+# Written only by dashboard.rollups (refresh_rollups / rebuild), read by the engine. Each
+# row belongs to one (site, local_date) of the contacts it sums, so a day is recomputed by
+# deleting its rows and inserting them again. See docs/scaling.md.
+
+# Waits above this many seconds share one histogram bin (WAIT_CAP + 1): any integer SL
+# threshold <= WAIT_CAP and short-abandon threshold <= WAIT_CAP + 1 is exact from rollups.
+WAIT_CAP = 120
+
+# Grain: one row per local date × slot × site × département × channel × queue × agent ×
+# outcome × wait bin (phone: min(wait, WAIT_CAP + 1), null when unknown; e-mail: null).
+rollup_contacts = Table(
+    "rollup_contacts",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("queue", String(64)),
+    Column("agent_id", String(64)),
+    Column("outcome", String(16), nullable=False),
+    Column("wait_b", SmallInteger),
+    Column("n", Integer, nullable=False),  # contacts
+    Column("wait_n", Integer, nullable=False),  # of which with a known wait
+    Column("wait_sum", BigInteger, nullable=False),
+    Column("wait_max", Integer),
+    Column("handle_sum", BigInteger, nullable=False),  # talk + wrap
+    # Handled contacts (answered calls, replied e-mails) and their per-contact flags.
+    Column("handled", Integer, nullable=False),
+    Column("promoted", Integer, nullable=False),
+    Column("with_key", Integer, nullable=False),
+    Column("repeats", Integer, nullable=False),
+    # E-mail cohort flags (default holiday calendar).
+    Column("replied", Integer, nullable=False),
+    Column("within_48h", Integer, nullable=False),
+    Column("within_5wd", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+    Index(None, "site", "local_date"),
+)
+
+# Grain: one row per replied e-mail (local date of receipt); the exact reply delay the
+# median needs, narrow, so that the median is taken in SQL (window functions).
+rollup_email_delays = Table(
+    "rollup_email_delays",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("queue", String(64)),
+    Column("agent_id", String(64)),
+    Column("reply_us", BigInteger, nullable=False),
+    Index(None, "local_date", "site"),
+)
+
+# Grain: one row per receipt local date × site × département × queue × agent × local date
+# the e-mail left the stock (`out_date`: its first reply's local date, not before receipt;
+# null while unreplied): the flows the e-mail backlog (a stock) is the running sum of.
+rollup_email_flow = Table(
+    "rollup_email_flow",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("queue", String(64)),
+    Column("agent_id", String(64)),
+    Column("out_date", Date),
+    Column("n", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+    Index(None, "out_date"),
+)

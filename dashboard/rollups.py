@@ -1,0 +1,240 @@
+"""Rollup tables: the additive statistics of the contacts, per local day, kept up to date.
+
+The engine reads them instead of the raw contacts (see docs/scaling.md). Every rollup row
+belongs to one (site, local_date): `refresh_rollups` recomputes given pairs by deleting
+their rows and computing them again from the raw rows, with the stage-1 code of
+dashboard.metrics (e-mail flags, repeat flags), so a rollup is exact by construction.
+
+- `rollup_contacts`: counts and sums per local date × slot × site × département ×
+  channel × queue × agent × outcome × wait bin (schema.WAIT_CAP), plus the per-contact
+  flags summed: handled, promoted, with a caller key, repeated within 7 days, e-mail
+  replied / within 48 h / within 5 working days (France's default holiday calendar);
+- `rollup_email_delays`: the exact reply delay of each replied e-mail (median in SQL);
+- `rollup_email_flow`: e-mails per day of receipt and day they left the stock (backlog).
+
+A contact's repeat flag depends on the same caller's later contacts (any site, up to 7
+days): refreshing (site, D) therefore also recomputes every site's days D−8..D.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+
+import polars as pl
+from sqlalchemy import Connection, Engine, delete, select
+
+from dashboard import metrics as m
+from dashboard import schema
+from dashboard.localtime import with_local_columns
+from queries import contacts as q_contacts
+from queries import reference as q_reference
+
+META_KEY = "rollups"
+META_VALUE = "1"  # bump when the rollups' definition changes: forces a rebuild
+REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
+INSERT_BATCH = 20_000
+TABLES = (schema.rollup_contacts, schema.rollup_email_delays, schema.rollup_email_flow)
+_DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
+
+
+def _date_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted DAYS as inclusive runs of consecutive dates."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if out and day == out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def compute(conn: Connection, start: dt.date, end: dt.date,
+            sites: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
+    """The rollup rows of local dates START..END (of SITES, all when empty), per table."""
+    from dashboard.engine import Filters  # the engine imports the rollup queries
+
+    filters = Filters(start, end, sites=sites)
+    site_rows = q_reference.site_settings(conn)
+    phone = q_contacts.phone_rows(conn, filters, _DIMS)
+    emails = q_contacts.email_rows(conn, filters, _DIMS)
+    handled = pl.concat([
+        phone.filter(pl.col("outcome") == "answered").select("caller_key", "received_at"),
+        emails.filter(pl.col("answered_at").is_not_null()).select("caller_key", "received_at"),
+    ]).filter(pl.col("caller_key").is_not_null())
+    if handled.height:
+        followups = q_contacts.followup_rows(
+            conn, filters, handled["received_at"].min(),
+            handled["received_at"].max() + m.REPEAT_WINDOW)
+    else:
+        followups = pl.DataFrame(schema={"caller_key": pl.String, "received_at": pl.Datetime("us")})
+
+    keys = ["local_date", "local_slot", "site", "department", "channel", "queue", "agent_id",
+            "outcome", "wait_b"]
+    zero = pl.lit(0, pl.Int64)
+    cap = schema.WAIT_CAP
+    phone = m.with_repeat_flags(phone, followups).with_columns(
+        pl.lit("phone").alias("channel"),
+        pl.min_horizontal(pl.col("wait_seconds"), pl.lit(cap + 1)).alias("wait_b"),
+        (pl.col("outcome") == "answered").alias("_handled"),
+    )
+    phone_roll = phone.group_by(keys).agg(
+        pl.len().alias("n"),
+        pl.col("wait_seconds").count().alias("wait_n"),
+        pl.col("wait_seconds").sum().alias("wait_sum"),
+        pl.col("wait_seconds").max().alias("wait_max"),
+        pl.col("handle_seconds").sum().alias("handle_sum"),
+        *_handled_aggs(),
+        zero.alias("replied"), zero.alias("within_48h"), zero.alias("within_5wd"),
+    )
+    flagged = m.email_flags(emails, site_rows)
+    flagged = m.with_repeat_flags(flagged, followups).with_columns(
+        pl.lit("email").alias("channel"),
+        pl.lit(None, pl.Int64).alias("wait_b"),
+        pl.col("replied").alias("_handled"),
+    )
+    # E-mail rows: outcome "replied" (has a first reply) or "open".
+    email_roll = flagged.with_columns(
+        pl.when(pl.col("replied")).then(pl.lit("replied")).otherwise(pl.lit("open"))
+        .alias("outcome")
+    ).group_by(keys).agg(
+        pl.len().alias("n"), zero.alias("wait_n"), zero.alias("wait_sum"),
+        pl.lit(None, pl.Int64).alias("wait_max"), zero.alias("handle_sum"),
+        *_handled_aggs(),
+        pl.col("replied").sum().alias("replied"),
+        pl.col("within_48h").sum().alias("within_48h"),
+        pl.col("within_5wd").sum().alias("within_5wd"),
+    )
+    contacts = pl.concat([phone_roll, email_roll], how="vertical_relaxed")
+    delays = flagged.filter(pl.col("replied")).select(
+        "local_date", "local_slot", "site", "department", "queue", "agent_id", "reply_us")
+    # The day an e-mail leaves the stock: its first reply's local date, not before receipt.
+    tz = site_rows.select("site", "timezone")
+    out = with_local_columns(
+        emails.join(tz, on="site", how="left").with_columns(
+            pl.col("timezone").fill_null("Europe/Paris")),
+        "answered_at", "timezone", "_res_date", None)
+    flow = out.with_columns(
+        pl.when(pl.col("_res_date").is_null()).then(None)
+        .otherwise(pl.max_horizontal("_res_date", "local_date")).alias("out_date")
+    ).group_by("local_date", "site", "department", "queue", "agent_id", "out_date").agg(
+        pl.len().alias("n"))
+    return {
+        "rollup_contacts": contacts.select(c.name for c in schema.rollup_contacts.c),
+        "rollup_email_delays": delays.select(c.name for c in schema.rollup_email_delays.c),
+        "rollup_email_flow": flow.select(c.name for c in schema.rollup_email_flow.c),
+    }
+
+
+def _handled_aggs() -> list[pl.Expr]:
+    h = pl.col("_handled")
+    return [
+        h.sum().alias("handled"),
+        (h & pl.col("online_service_promoted").fill_null(False)).sum().alias("promoted"),
+        (h & pl.col("caller_key").is_not_null()).sum().alias("with_key"),
+        (h & pl.col("_repeat")).sum().alias("repeats"),
+    ]
+
+
+def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
+    """FRAME's rows into TABLE: COPY on PostgreSQL, executemany batches on SQLite."""
+    if frame.height == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        buf = io.BytesIO()
+        frame.write_csv(buf, include_header=False, date_format="%Y-%m-%d", null_value="")
+        buf.seek(0)
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.copy_expert(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)', buf)
+        finally:
+            cursor.close()
+        return
+    frame = frame.with_columns(
+        pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date)
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" * frame.width)})'
+    for offset in range(0, frame.height, INSERT_BATCH):
+        conn.exec_driver_sql(sql, frame.slice(offset, INSERT_BATCH).rows())
+
+
+def _write(conn: Connection, frames: dict[str, pl.DataFrame]) -> None:
+    for table in TABLES:
+        _insert(conn, table, frames[table.name])
+
+
+def refresh_rollups(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) -> int:
+    """Recompute the rollups of the (site, local_date) pairs SITE_DAYS, inside CONN's
+    transaction; also every site's D−8..D for each day D (the repeat flags of earlier
+    contacts may change). Returns the number of (site, day) pairs recomputed."""
+    pairs = {(site, day) for site, day in site_days}
+    if not pairs:
+        return 0
+    all_sites = q_reference.site_settings(conn)["site"].to_list()
+    days = {day - dt.timedelta(days=k) for _, day in pairs for k in range(REPEAT_DAYS + 1)}
+    pairs |= {(site, day) for site in all_sites for day in days}
+    by_site: dict[str, set[dt.date]] = {}
+    for site, day in pairs:
+        by_site.setdefault(site, set()).add(day)
+    for site, site_days_ in sorted(by_site.items()):
+        for lo, hi in _date_ranges(site_days_):
+            for table in TABLES:
+                conn.execute(delete(table).where(table.c.site == site,
+                                                 table.c.local_date.between(lo, hi)))
+            _write(conn, compute(conn, lo, hi, (site,)))
+    return len(pairs)
+
+
+def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str, int]:
+    """Empty the rollups and compute them again from every raw contact, a chunk of local
+    days at a time (bounded memory); marks them complete in app_meta. Returns row counts."""
+    c = schema.contacts
+    with engine.begin() as conn:
+        for table in TABLES:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
+            else:
+                conn.execute(delete(table))
+        conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == META_KEY))
+        first, last = conn.execute(
+            select(c.c.local_date).order_by(c.c.local_date).limit(1)).scalar(), conn.execute(
+            select(c.c.local_date).order_by(c.c.local_date.desc()).limit(1)).scalar()
+    counts = {t.name: 0 for t in TABLES}
+    if first is not None:
+        first, last = _as_date(first), _as_date(last)
+        day = first
+        while day <= last:
+            hi = min(last, day + dt.timedelta(days=chunk_days - 1))
+            with engine.begin() as conn:
+                frames = compute(conn, day, hi)
+                _write(conn, frames)
+            for name, frame in frames.items():
+                counts[name] += frame.height
+            if progress:
+                progress((hi - first).days + 1, (last - first).days + 1)
+            day = hi + dt.timedelta(days=1)
+    with engine.begin() as conn:
+        conn.execute(schema.app_meta.insert().values(key=META_KEY, value=META_VALUE))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in TABLES:
+            conn.exec_driver_sql(f'ANALYZE "{table.name}"')
+        if conn.dialect.name == "sqlite":
+            # Fold the WAL back into the file, so that it can be moved or copied alone.
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts
+
+
+def rollups_complete(conn: Connection) -> bool:
+    """True when a full rebuild has run on this database (and ingest keeps them fresh)."""
+    value = conn.execute(
+        select(schema.app_meta.c.value).where(schema.app_meta.c.key == META_KEY)
+    ).scalar()
+    return value == META_VALUE
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -1,0 +1,166 @@
+"""Rollups (dashboard.rollups): the engine gives exactly the raw figures from them, a
+refresh recomputes exactly the days asked, and the rebuild command fills them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from polars.testing import assert_frame_equal
+from sqlalchemy import func, select
+
+from dashboard import db as dbmod
+from dashboard import rollups, schema
+from dashboard.cli import main
+from dashboard.engine import Filters, Overrides, compute_kpis
+from dashboard.metrics import DIMENSIONS
+from tests.factories import Rows, populate
+
+R = schema.rollup_contacts
+
+
+def _same(engine, filters, by, overrides=None) -> None:
+    raw = compute_kpis(engine, filters, by, overrides, source="raw")
+    roll = compute_kpis(engine, filters, by, overrides, source="rollup")
+    assert_frame_equal(raw, roll, check_exact=False, rel_tol=1e-9, abs_tol=1e-12), (
+        filters, by, overrides)
+
+
+def _random_cases(rnd: random.Random, first: dt.date, last: dt.date, values: dict, n: int):
+    span = (last - first).days
+    for _ in range(n):
+        start = first + dt.timedelta(days=rnd.randrange(span + 1))
+        end = min(last, start + dt.timedelta(days=rnd.choice([0, 1, 6, 30, 120, 400])))
+        kw = {}
+        for field in ("sites", "departments", "channels", "queues", "agents"):
+            if values[field] and rnd.random() < 0.2:
+                kw[field] = tuple(rnd.sample(values[field], 1))
+        by = tuple(rnd.sample(DIMENSIONS, rnd.choice([0, 1, 1, 2])))
+        overrides = None
+        if rnd.random() < 0.4:
+            overrides = Overrides(sl_seconds=rnd.choice([None, 0, 7, 20, 60, 120]),
+                                  short_abandon_seconds=rnd.choice([None, 0, 3, 5, 30, 121]),
+                                  erlang_a=rnd.random() < 0.3)
+        yield Filters(start, end, **kw), by, overrides
+
+
+def _values(engine) -> dict:
+    c = schema.contacts
+    out = {}
+    with engine.connect() as conn:
+        for field, col in (("sites", c.c.site), ("departments", c.c.department),
+                           ("channels", c.c.channel), ("queues", c.c.queue),
+                           ("agents", c.c.agent_id)):
+            out[field] = sorted(v for v in conn.execute(select(col).distinct()).scalars() if v)
+    return out
+
+
+def _parity_on(url: str, first: dt.date, last: dt.date, n: int, seed: int) -> None:
+    engine = dbmod.get_engine(url)
+    rnd = random.Random(seed)
+    values = _values(engine)
+    for filters, by, overrides in _random_cases(rnd, first, last, values, n):
+        _same(engine, filters, by, overrides)
+
+
+@pytest.mark.slow
+def test_rollups_match_raw_on_the_demo(demo_db_url):
+    engine = dbmod.get_engine(demo_db_url)
+    with engine.connect() as conn:
+        assert rollups.rollups_complete(conn)  # build_demo leaves them complete
+    year = Filters(dt.date(2015, 1, 1), dt.date(2015, 12, 31))
+    for by in ((), ("site",), ("day", "slot"), ("week", "department"),
+               ("campaign", "department"), ("site", "agent"), ("channel", "queue")):
+        _same(engine, year, by)
+    _parity_on(demo_db_url, dt.date(2014, 9, 1), dt.date(2015, 12, 31), 25, seed=1)
+
+
+def test_rollups_match_raw_on_both_databases(db_url):
+    populate(Rows(db_url))
+    rollups.rebuild(dbmod.get_engine(db_url))
+    _parity_on(db_url, dt.date(2015, 3, 25), dt.date(2015, 4, 25), 30, seed=2)
+
+
+def _rollup_rows(engine) -> pl.DataFrame:
+    cols = [R.c.site, R.c.local_date, R.c.channel, R.c.outcome, R.c.wait_b,
+            func.sum(R.c.n), func.sum(R.c.handled), func.sum(R.c.repeats)]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols).group_by(*cols[:5])).all()
+    return pl.DataFrame(
+        [tuple(r) for r in rows], orient="row",
+        schema=["site", "local_date", "channel", "outcome", "wait_b", "n", "handled",
+                "repeats"],
+    ).with_columns(pl.col("local_date").cast(pl.String).str.slice(0, 10),
+                   pl.col("n", "handled", "repeats").cast(pl.Int64)).sort(pl.all())
+
+
+def test_refresh_changes_exactly_the_days_touched(db_url):
+    rows = Rows(db_url)
+    engine = dbmod.get_engine(db_url)
+    rows.call("2015-04-01 10:00", wait=3, caller="k1")
+    rows.call("2015-04-02 10:00", outcome="abandoned", wait=2)
+    rows.call("2015-04-02 11:00", wait=200, site="chartres", department="28")
+    rollups.rebuild(engine)
+    before = _rollup_rows(engine)
+    assert before["n"].sum() == 3
+    # New rows of 2 April at Rouen, and one updated call of the same day.
+    rows.call("2015-04-02 10:10", wait=3, caller="k1")
+    rows.call("2015-04-02 10:20", outcome="abandoned", wait=40)
+    with engine.begin() as conn:
+        conn.execute(schema.contacts.update().where(
+            schema.contacts.c.outcome == "abandoned", schema.contacts.c.wait_seconds == 2
+        ).values(wait_seconds=9))
+        rollups.refresh_rollups(conn, {("rouen", dt.date(2015, 4, 2))})
+    after = _rollup_rows(engine)
+    changed = after.join(before, on=after.columns, how="anti")
+    gone = before.join(after, on=before.columns, how="anti")
+    # 1 April: k1's call now repeats (k1 called back within 7 days), nothing else moves.
+    assert gone.sort("local_date").to_dicts() == [
+        {"site": "rouen", "local_date": "2015-04-01", "channel": "phone", "outcome": "answered",
+         "wait_b": 3, "n": 1, "handled": 1, "repeats": 0},
+        {"site": "rouen", "local_date": "2015-04-02", "channel": "phone", "outcome": "abandoned",
+         "wait_b": 2, "n": 1, "handled": 0, "repeats": 0},
+    ]
+    assert changed.sort("local_date", "outcome", "wait_b").to_dicts() == [
+        {"site": "rouen", "local_date": "2015-04-01", "channel": "phone", "outcome": "answered",
+         "wait_b": 3, "n": 1, "handled": 1, "repeats": 1},
+        {"site": "rouen", "local_date": "2015-04-02", "channel": "phone", "outcome": "abandoned",
+         "wait_b": 9, "n": 1, "handled": 0, "repeats": 0},
+        {"site": "rouen", "local_date": "2015-04-02", "channel": "phone", "outcome": "abandoned",
+         "wait_b": 40, "n": 1, "handled": 0, "repeats": 0},
+        {"site": "rouen", "local_date": "2015-04-02", "channel": "phone", "outcome": "answered",
+         "wait_b": 3, "n": 1, "handled": 1, "repeats": 0},
+    ]
+    # Chartres' day is untouched; waits above the cap share one bin.
+    assert after.filter(pl.col("site") == "chartres")["wait_b"].to_list() == [
+        schema.WAIT_CAP + 1]
+    _same(engine, Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2)), ("day", "site"))
+
+
+def test_rebuild_command(sqlite_url):
+    dbmod.upgrade(sqlite_url)
+    from dashboard import reference
+    reference.load_reference(dbmod.get_engine(sqlite_url))
+    Rows(sqlite_url).call("2015-04-01 10:00", wait=3)
+    engine = dbmod.get_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert not rollups.rollups_complete(conn)
+    result = CliRunner().invoke(main, ["rollups", "rebuild", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    assert "rollup_contacts: 1 rows" in result.output
+    with engine.connect() as conn:
+        assert rollups.rollups_complete(conn)
+        assert conn.execute(select(func.sum(R.c.n))).scalar() == 1
+
+
+def test_thresholds_beyond_the_cap_take_the_raw_path(demo_db_url):
+    engine = dbmod.get_engine(demo_db_url)
+    filters = Filters(dt.date(2015, 3, 1), dt.date(2015, 3, 31))
+    over = Overrides(sl_seconds=schema.WAIT_CAP + 1)
+    with pytest.raises(ValueError, match="raw"):
+        compute_kpis(engine, filters, (), over, source="rollup")
+    auto = compute_kpis(engine, filters, (), over)
+    assert_frame_equal(auto, compute_kpis(engine, filters, (), over, source="raw"))
