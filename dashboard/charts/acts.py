@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import formatting as fmt
-from dashboard.charts.base import finish
+from dashboard.charts.base import HEIGHT, finish
 from dashboard.metrics import METRICS_BY_KEY
 
 ACT_TYPE_LABELS = {
@@ -71,7 +71,7 @@ def acts_chart(frame: pl.DataFrame, grain: str, split_title: str) -> alt.TopLeve
             alt.Tooltip("label:N", title=split_title),
             alt.Tooltip("n:Q", title="Actes", format=",.0f"),
         ],
-    ).properties(height=360)
+    ).properties(height=HEIGHT)
     return finish(chart, f"Actes de gestion par {split_title.lower()}")
 
 
@@ -144,7 +144,7 @@ def rate_lines(frame: pl.DataFrame, grain: str, value_title: str, unit: str,
             alt.Tooltip("label:N", title=series_title),
             alt.Tooltip("value:Q", title=value_title, format=number),
         ],
-    ).properties(height=320)
+    ).properties(height=HEIGHT)
     return finish(chart, title)
 
 

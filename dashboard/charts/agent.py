@@ -14,7 +14,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import formatting as fmt
-from dashboard.charts.base import finish
+from dashboard.charts.base import HEIGHT_SPARK, finish
 from dashboard.metrics import METRICS_BY_KEY
 from dashboard.team import MIN_AGENTS
 
@@ -110,7 +110,8 @@ def own_vs_team(comparison: pl.DataFrame, metric: str, grain: str) -> alt.Chart:
         )
         # The height is the plot's: Streamlit's default ("fit") squeezes the plot to make
         # room for the title, legend and axes inside it.
-        .properties(height=200, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        .properties(height=HEIGHT_SPARK,
+                    autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
     return finish(chart, m.label)
 

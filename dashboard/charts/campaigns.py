@@ -16,7 +16,8 @@ import polars as pl
 
 from dashboard import formatting as fmt
 from dashboard import series
-from dashboard.charts.base import PALETTE, finish
+from dashboard.charts.base import (HEIGHT, PALETTE, ROW_STEP, SEQUENTIAL_SCHEME,
+                                     finish)
 
 MOVING_LABEL = "Moyenne mobile sur 7 jours"
 PEAK_LABEL = "Jour de pic"
@@ -102,7 +103,7 @@ def load_chart(
         .encode(x=_date_axis(centred=True), y="contacts:Q", text="texte:N")
         for rank in range(marked.height)
     ]
-    chart = alt.layer(bars, line, points, *labels).properties(height=380)
+    chart = alt.layer(bars, line, points, *labels).properties(height=HEIGHT)
     return finish(chart, "Contacts reçus par jour")
 
 
@@ -150,7 +151,7 @@ def comparison_chart(aligned: pl.DataFrame) -> alt.TopLevelMixin:
             alt.Tooltip("contacts:Q", title="Contacts reçus", format=",.0f"),
             alt.Tooltip("moving_avg:Q", title=MOVING_LABEL, format=",.0f"),
         ],
-    ).properties(height=340)
+    ).properties(height=HEIGHT)
     return finish(chart, "Campagnes comparées, jour par jour depuis leur ouverture")
 
 
@@ -184,8 +185,9 @@ def comparison_table(aligned: pl.DataFrame) -> pl.DataFrame:
 
 HEATMAPS = {
     "offered_per_day": ("Appels présentés par demi-heure (moyenne par jour)",
-                        "Appels présentés", ",.1f", "blues"),
-    "answer_rate": ("Taux de décroché par demi-heure", "Taux de décroché", ".1%", "viridis"),
+                        "Appels présentés", ",.1f", SEQUENTIAL_SCHEME),
+    "answer_rate": ("Taux de décroché par demi-heure", "Taux de décroché", ".1%",
+                    SEQUENTIAL_SCHEME),
 }
 
 
@@ -206,7 +208,7 @@ def heatmap(profile: pl.DataFrame, value: str) -> alt.TopLevelMixin:
             alt.Tooltip("offered_per_day:Q", title="Appels présentés par jour", format=",.1f"),
             alt.Tooltip("answer_rate:Q", title="Taux de décroché", format=".1%"),
         ],
-    ).properties(height=48 * max(len(days), 1) + 70)
+    ).properties(height=2 * ROW_STEP * max(len(days), 1) + 70)
     return finish(chart, title)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.charts.base import PALETTE, finish
+from dashboard.charts.base import BAR_STEP, HEIGHT, HEIGHT_SMALL, PALETTE, finish
 
 
 def channel_volumes_chart(long: pl.DataFrame, title: str = "Contacts reçus par canal"
@@ -28,7 +28,7 @@ def channel_volumes_chart(long: pl.DataFrame, title: str = "Contacts reçus par 
             alt.Tooltip("channel:N", title="Canal"),
             alt.Tooltip("volume:Q", title="Contacts", format=",.0f"),
         ],
-    ).properties(height=alt.Step(14), width="container")
+    ).properties(height=alt.Step(BAR_STEP), width="container")
     return finish(chart, title)
 
 
@@ -93,11 +93,11 @@ def ramp_up_chart(ramp: pl.DataFrame) -> alt.TopLevelMixin:
     volume = base.mark_line(point=True).encode(
         y=alt.Y("offered:Q", title="Appels présentés par semaine",
                 axis=alt.Axis(format=",.0f")),
-    ).properties(height=220, width="container")
+    ).properties(height=HEIGHT_SMALL, width="container")
     rate = base.mark_line(point=True).encode(
         y=alt.Y("answer_rate:Q", title="Taux de décroché", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])),
-    ).properties(height=180, width="container")
+    ).properties(height=HEIGHT_SMALL, width="container")
     return finish(alt.vconcat(volume, rate), "Montée en charge depuis l'ouverture")
 
 
@@ -139,5 +139,5 @@ def campaign_load_chart(weeks: pl.DataFrame, campaigns: pl.DataFrame,
                  alt.Tooltip("peak_week:N", title="Semaine de pointe"),
                  alt.Tooltip("peak_offered:Q", title="Appels présentés", format=",.0f")],
     )
-    chart = alt.layer(shade, lines, marks).properties(height=300, width="container")
+    chart = alt.layer(shade, lines, marks).properties(height=HEIGHT, width="container")
     return finish(chart, "Charge hebdomadaire : campagnes (zones) et semaines de pointe (▲)")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.charts.base import PALETTE, finish
+from dashboard.charts.base import (DIVERGING_SCHEME, HEIGHT, HEIGHT_SMALL, PALETTE, ROW_STEP,
+                                   finish)
 
 LOGGED = "Agents connectés (moyenne)"
 REQUIRED = "Effectif requis"
@@ -45,7 +46,7 @@ def required_vs_logged_chart(prof: pl.DataFrame, model_label: str = "Erlang C"
     line = alt.Chart(frame).transform_calculate(série=f"'{LOGGED}'").mark_line(
         point=True, strokeWidth=2.5
     ).encode(x=x, y="agents_logged_in:Q", color=colour, tooltip=tooltip)
-    chart = alt.layer(bars, line).properties(height=300, width="container")
+    chart = alt.layer(bars, line).properties(height=HEIGHT, width="container")
     return finish(chart, "Effectif requis et agents connectés par demi-heure")
 
 
@@ -62,8 +63,9 @@ def gap_heatmap(grid: pl.DataFrame) -> alt.TopLevelMixin:
                 axis=alt.Axis(labelAngle=0, labelExpr=_HOUR_LABELS)),
         y=alt.Y("weekday_label:O", title=None, sort=days.to_list()),
         color=alt.Color("gap:Q", title="Écart moyen (agents)",
-                        scale=alt.Scale(scheme="redblue", domain=[-bound, bound],
-                                        domainMid=0),
+                        # Blue–orange, never red–green: a shortfall (below zero) is orange.
+                        scale=alt.Scale(scheme=DIVERGING_SCHEME, reverse=True,
+                                        domain=[-bound, bound], domainMid=0),
                         legend=alt.Legend(orient="top", format="+,.1f")),
         tooltip=[
             alt.Tooltip("weekday_label:O", title="Jour"),
@@ -71,12 +73,12 @@ def gap_heatmap(grid: pl.DataFrame) -> alt.TopLevelMixin:
             alt.Tooltip("gap:Q", title="Écart moyen", format="+,.2f"),
             alt.Tooltip("days:Q", title="Jours"),
         ],
-    ).properties(height=alt.Step(26), width="container")
+    ).properties(height=alt.Step(ROW_STEP), width="container")
     return finish(chart, "Écart d'effectif moyen par jour de semaine et demi-heure")
 
 
 def daily_gap_chart(days: pl.DataFrame) -> alt.TopLevelMixin:
-    """Bars of each open day's staffing gap over its opening hours (red: short).
+    """Bars of each open day's staffing gap over its opening hours (orange: short).
 
     DAYS: KPIs by `day` with `staffing_gap`, `agents_logged_in`, `required_agents`.
     """
@@ -93,12 +95,12 @@ def daily_gap_chart(days: pl.DataFrame) -> alt.TopLevelMixin:
         y=alt.Y("staffing_gap:Q", title="Écart moyen (agents)"),
         color=alt.Color("sens:N", title=None, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=["Déficit", "Excédent"],
-                                        range=["#D55E00", PALETTE[0]])),
+                                        range=[PALETTE[5], PALETTE[0]])),
         tooltip=[
             alt.Tooltip("day:T", title="Jour", format="%d/%m/%Y"),
             alt.Tooltip("agents_logged_in:Q", title=LOGGED, format=",.1f"),
             alt.Tooltip("required_agents:Q", title=REQUIRED, format=",.1f"),
             alt.Tooltip("staffing_gap:Q", title="Écart", format="+,.1f"),
         ],
-    ).properties(height=220, width="container")
+    ).properties(height=HEIGHT_SMALL, width="container")
     return finish(chart, "Écart d'effectif par jour (moyenne sur les heures d'ouverture)")

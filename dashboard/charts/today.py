@@ -10,7 +10,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import formatting as fmt
-from dashboard.charts.base import PALETTE, finish
+from dashboard.charts.base import HEIGHT, HEIGHT_SMALL, PALETTE, finish
 from dashboard.metrics import METRICS_BY_KEY
 
 ANSWERED = "Appels décrochés"
@@ -84,7 +84,7 @@ def intraday_chart(frame: pl.DataFrame) -> alt.TopLevelMixin:
             ],
         )
         chart = alt.layer(chart, agents).resolve_scale(y="independent")
-    return finish(chart.properties(height=380), "Appels et agents connectés par demi-heure")
+    return finish(chart.properties(height=HEIGHT), "Appels et agents connectés par demi-heure")
 
 
 def service_level_chart(frame: pl.DataFrame, target: float | None) -> alt.TopLevelMixin:
@@ -110,7 +110,7 @@ def service_level_chart(frame: pl.DataFrame, target: float | None) -> alt.TopLev
             tooltip=[alt.Tooltip("objectif:Q", title="Objectif", format=".0%")],
         )
         chart = alt.layer(line, rule)
-    return finish(chart.properties(height=260), "Niveau de service par demi-heure")
+    return finish(chart.properties(height=HEIGHT_SMALL), "Niveau de service par demi-heure")
 
 
 def service_level_reading(frame: pl.DataFrame, target: float | None) -> str:
