@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import cache, identity, navigation, sidebar
+from dashboard import banner, cache, identity, navigation, sidebar
 from dashboard.auth import ROLE_LABELS, scope_for
 
 st.set_page_config(
@@ -42,5 +42,6 @@ for index, page in enumerate(navigation.pages_for(user.role)):
                 default=index == 0)
     )
 current = st.navigation(pages)
-sidebar.render_filters(url, scope)
+filters = sidebar.render_filters(url, scope)
+banner.render(ROLE_LABELS[user.role], banner.place(url, scope, filters))
 current.run()

@@ -53,6 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
             "service-level target (fraction), when a site sets none"),
     Setting("DASHBOARD_ANSWER_RATE_TARGET", "answer_rate_target", "0.85",
             "answer-rate target (fraction), when a site sets none"),
+    Setting("DASHBOARD_WALLBOARD_REFRESH_SECONDS", "wallboard_refresh_seconds", "60",
+            "seconds between two refreshes of the wallboard (`/aujourdhui?wallboard=1`)"),
 )
 
 
@@ -112,3 +114,20 @@ def default_thresholds() -> Thresholds:
         sl_target=float(get("DASHBOARD_SL_TARGET")),
         answer_rate_target=float(get("DASHBOARD_ANSWER_RATE_TARGET")),
     )
+
+
+MIN_WALLBOARD_REFRESH_SECONDS = 5
+
+
+def wallboard_refresh_seconds() -> int:
+    """Seconds between two refreshes of the wallboard screen (at least 5)."""
+    raw = get("DASHBOARD_WALLBOARD_REFRESH_SECONDS")
+    try:
+        seconds = int(str(raw).strip())
+    except ValueError:
+        raise ValueError("DASHBOARD_WALLBOARD_REFRESH_SECONDS must be a whole number of "
+                         f"seconds, not {raw!r}") from None
+    if seconds < MIN_WALLBOARD_REFRESH_SECONDS:
+        raise ValueError("DASHBOARD_WALLBOARD_REFRESH_SECONDS must be at least "
+                         f"{MIN_WALLBOARD_REFRESH_SECONDS}, not {seconds}")
+    return seconds

@@ -26,6 +26,34 @@ def chart_block(
         download_csv(table, file_name, key)
 
 
+def chart_only(chart: alt.TopLevelMixin, reading: str) -> None:
+    """A chart with its reading and nothing else (the wallboard): the reading is its text
+    alternative, read out by screen readers and shown under it."""
+    st.altair_chart(chart, width="stretch", alt=reading)
+    st.caption(reading)
+
+
+WALLBOARD_CSS = """
+<style>
+/* Wallboard: no sidebar nor toolbar, large type for a screen seen from across the room. */
+[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl],
+[data-testid=stExpandSidebarButton], [data-testid=stHeader] { display: none !important; }
+[data-testid=stMain] .block-container { padding-top: 1rem; max-width: 100%; }
+[data-testid=stMetricValue] { font-size: 3.25rem !important; line-height: 1.1; }
+[data-testid=stMetricLabel] p { font-size: 1.25rem !important; }
+[data-testid=stMetricDelta] { font-size: 1.15rem !important; }
+[data-testid=stMain] [data-testid=stCaptionContainer] p,
+[data-testid=stMain] [data-testid=stMarkdownContainer] p { font-size: 1.15rem; }
+.cc-banner__name { font-size: 1.5rem !important; }
+</style>
+"""
+
+
+def wallboard_style() -> None:
+    """Switch the page to the wallboard look (see WALLBOARD_CSS)."""
+    st.html(WALLBOARD_CSS)
+
+
 def download_csv(table: pl.DataFrame, file_name: str, key: str) -> None:
     """A button that downloads TABLE as CSV (UTF-8 with BOM, so spreadsheets read accents)."""
     st.download_button(

@@ -12,7 +12,7 @@ url = cache.db_url()
 user, scope = identity.page_user()
 span = cache.data_span(url, scope)
 
-st.title("Tableau de bord des centres de contact")
+st.title("Accueil")
 st.caption("Appels, courriels et actes de gestion des centres de contact à distance.")
 
 if span.contacts == 0:

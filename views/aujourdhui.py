@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import cache, identity, series, sidebar, tables, widgets
+from dashboard import cache, config, identity, series, sidebar, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import today as charts
 from dashboard.config import DEFAULT_TIMEZONE, default_thresholds
@@ -29,24 +29,36 @@ url = cache.db_url()
 user, scope = identity.page_user()
 shared = sidebar.page_filters()
 
-st.title("Aujourd'hui")
+# Wallboard (supervisors' screen): `?wallboard=1` shows the tiles and the intraday chart
+# only, in large type, without the sidebar, on the latest day with data, refreshed every
+# DASHBOARD_WALLBOARD_REFRESH_SECONDS.
+wallboard = st.query_params.get("wallboard") == "1"
+if wallboard:
+    widgets.wallboard_style()
+st.title("Aujourd'hui" + (" · écran mural" if wallboard else ""))
 last = cache.last_day_with_data(url, scope, shared.sites)
 span = cache.data_span(url, scope)
 if last is None or span.first_day is None:
     st.info("Aucun contact pour ce site dans la base.")
     st.stop()
 
-controls = st.columns([1, 2], vertical_alignment="bottom")
-day = controls[0].date_input(
-    "Jour", value=last, min_value=span.first_day, max_value=span.last_day,
-    format="DD/MM/YYYY", key="jour", bind="query-params",
-    help="Par défaut, le dernier jour avec des données. La période de la barre latérale "
-         "ne s'applique pas à cette page.",
-)
-auto = controls[1].toggle(
-    "Actualisation automatique (écran mural)", key="auto", bind="query-params",
-    help=f"Recalcule la page toutes les {REFRESH_SECONDS} secondes.",
-)
+if wallboard:
+    chosen_day, auto = last, True
+    refresh_seconds = config.wallboard_refresh_seconds()
+else:
+    controls = st.columns([1, 2], vertical_alignment="bottom")
+    chosen_day = controls[0].date_input(
+        "Jour", value=last, min_value=span.first_day, max_value=span.last_day,
+        format="DD/MM/YYYY", key="jour", bind="query-params",
+        help="Par défaut, le dernier jour avec des données. La période de la barre latérale "
+             "ne s'applique pas à cette page.",
+    )
+    auto = controls[1].toggle(
+        "Actualisation automatique", key="auto", bind="query-params",
+        help=f"Recalcule la page toutes les {REFRESH_SECONDS} secondes. Pour l'écran mural "
+             "des superviseurs, ouvrez la page avec ?wallboard=1 dans l'adresse.",
+    )
+    refresh_seconds = REFRESH_SECONDS
 
 targets = cache.site_targets(url, scope)
 site_names = dict(zip(targets["site"], targets["site_name"]))
@@ -54,9 +66,6 @@ in_view = shared.sites or tuple(targets["site"])
 goal = series.targets_for(targets, in_view, default_thresholds())
 tz = targets["timezone"][0] if len(in_view) == 1 and targets.height else DEFAULT_TIMEZONE
 where = ", ".join(site_names.get(s, s) for s in in_view) or "tous les sites"
-st.caption(f"**{series.fr_day(day)}** · {where}"
-           + ("" if shared.sites or len(in_view) == 1
-              else " (choisissez un site dans la barre latérale pour le détail d'un site)"))
 
 
 def tile(column, key: str, now: dict, before: dict | None) -> None:
@@ -78,9 +87,25 @@ def tile(column, key: str, now: dict, before: dict | None) -> None:
     )
 
 
-@st.fragment(run_every=REFRESH_SECONDS if auto else None)
+def freshness_caption(today: Filters) -> None:
+    """When the figures were computed, and from which last contact."""
+    latest = series.local_time(cache.latest_received_at(url, today), tz)
+    computed = dt.datetime.now(ZoneInfo(tz))
+    freshness = (f"dernier contact reçu à {latest:%H:%M} le {fmt.fr_date(latest.date())}"
+                 if latest else "aucun contact reçu")
+    st.caption(f"Données : {freshness} · page calculée à {computed:%H:%M:%S}"
+               + (f" · actualisation toutes les {refresh_seconds} s" if auto else ""))
+
+
+@st.fragment(run_every=refresh_seconds if auto else None)
 def live_view() -> None:
     """Everything computed from the day's figures (re-run alone by the auto-refresh)."""
+    # The wallboard follows the data: past midnight it moves on to the new day.
+    day = (cache.last_day_with_data(url, scope, shared.sites) or last) if wallboard \
+        else chosen_day
+    st.caption(f"**{series.fr_day(day)}** · {where}"
+               + ("" if shared.sites or len(in_view) == 1 or wallboard
+                  else " (choisissez un site dans la barre latérale pour le détail d'un site)"))
     today = Filters(day, day, sites=shared.sites, departments=shared.departments,
                     channels=shared.channels, scope=scope)
     now = cache.kpis_live(url, today).row(0, named=True)
@@ -119,20 +144,27 @@ def live_view() -> None:
            else "Pas de données une semaine plus tôt pour comparer.")
     )
 
-    st.subheader("Au fil de la journée")
+    st.header("Au fil de la journée")
     slots = cache.kpis_live(url, today, ("slot",))
     slots = series.complete_slots(series.agents_per_slot(slots),
                                   ["offered", "answered", "abandoned"], ["offered", "agents"])
     if slots.filter(slots["offered"] > 0).height == 0:
         st.info("Aucun appel présenté ce jour-là pour cette sélection.")
     else:
-        widgets.chart_block(
-            charts.intraday_chart(slots),
-            charts.intraday_reading(slots),
-            charts.intraday_table(slots),
-            f"appels-demi-heures-{day.isoformat()}.csv",
-            key="dl-today-slots",
-        )
+        if wallboard:
+            widgets.chart_only(charts.intraday_chart(slots), charts.intraday_reading(slots))
+        else:
+            widgets.chart_block(
+                charts.intraday_chart(slots),
+                charts.intraday_reading(slots),
+                charts.intraday_table(slots),
+                f"appels-demi-heures-{day.isoformat()}.csv",
+                key="dl-today-slots",
+            )
+    if wallboard:
+        freshness_caption(today)
+        return
+    if slots.filter(slots["offered"] > 0).height:
         if slots["agents"].is_null().all():
             st.caption("Les agents connectés ne sont pas ventilés par département ni par "
                        "canal : retirez ces filtres pour les voir.")
@@ -146,7 +178,7 @@ def live_view() -> None:
 
     periods = cache.coverage_periods(url)
     dept_names = dict(zip(periods["department"], periods["department_name"]))
-    st.subheader("Par département")
+    st.header("Par département")
     by_dept = cache.kpis_live(url, today, ("department",))
     dept_table = tables.display_table(
         by_dept, ["department"], DEPARTMENT_METRICS, scope=scope,
@@ -154,7 +186,7 @@ def live_view() -> None:
     st.dataframe(dept_table, hide_index=True, width="stretch")
     widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept")
 
-    st.subheader("Par agent")
+    st.header("Par agent")
     by_agent = series.active_rows(cache.kpis_live(url, today, ("site", "agent")),
                                   ["answered", "emails_replied", "acts", "agent_hours"])
     if by_agent.height == 0:
@@ -168,12 +200,7 @@ def live_view() -> None:
         st.caption("Les appels décrochés sans agent identifié figurent sur la ligne "
                    f"« {fmt.UNASSIGNED} ».")
 
-    latest = series.local_time(cache.latest_received_at(url, today), tz)
-    computed = dt.datetime.now(ZoneInfo(tz))
-    freshness = (f"dernier contact reçu à {latest:%H:%M} le {fmt.fr_date(latest.date())}"
-                 if latest else "aucun contact reçu")
-    st.caption(f"Données : {freshness} · page calculée à {computed:%H:%M:%S}"
-               + (f" · actualisation toutes les {REFRESH_SECONDS} s" if auto else ""))
+    freshness_caption(today)
 
 
 live_view()
