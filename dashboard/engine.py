@@ -277,7 +277,15 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
     sl_s = q_rollups.per_site(sl_map, _default(overrides.sl_seconds, defaults.sl_seconds))
     short_s = q_rollups.per_site(short_map, _default(
         overrides.short_abandon_seconds, defaults.short_abandon_seconds))
-    sums = q_rollups.contact_stats(conn, filters, src, sl_s, short_s)
+    effective = {site: [_default(overrides.sl_seconds, sl_map.get(site, defaults.sl_seconds)),
+                        _default(overrides.short_abandon_seconds,
+                                 short_map.get(site, defaults.short_abandon_seconds))]
+                 for site in sites["site"].to_list()}
+    baked = rollups.baked_thresholds(conn)
+    # The coarse rollups hold threshold counts at their baked thresholds only.
+    coarse_ok = all(baked.get(site) == value for site, value in effective.items())
+    table = q_rollups.pick_table(src, filters) if coarse_ok else q_rollups.R
+    sums = q_rollups.contact_stats(conn, filters, src, sl_s, short_s, table)
     keyed = m.with_group_keys(sums, by, campaigns)
     aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
     if by:
@@ -313,14 +321,14 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
             departments, campaigns))
     cells = None
     if team:
-        cells = q_rollups.cell_inputs(conn, filters, short_s).with_columns(
+        cells = q_rollups.cell_inputs(conn, filters, short_s, baked=coarse_ok).with_columns(
             pl.col("site").replace_strict(
                 sl_map, default=_default(overrides.sl_seconds, defaults.sl_seconds),
                 return_dtype=pl.Float64).alias("_t"))
 
     def patience() -> pl.DataFrame:
         return m.patience_from_stats(m._cast_stats(
-            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s)))
+            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s, q_rollups.R)))
 
     return frames, cells, patience
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Iterable
 
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
+from dashboard import config
 from dashboard import metrics as m
 from dashboard import schema
 from dashboard.localtime import with_local_columns
@@ -35,7 +37,9 @@ META_KEY = "rollups"
 META_VALUE = "1"  # bump when the rollups' definition changes: forces a rebuild
 REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
 INSERT_BATCH = 20_000
-TABLES = (schema.rollup_contacts, schema.rollup_email_delays, schema.rollup_email_flow)
+TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
+          schema.rollup_email_delays, schema.rollup_email_flow)
+THRESHOLDS_KEY = "rollup_thresholds"
 _DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
 
 
@@ -51,8 +55,13 @@ def _date_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 
 def compute(conn: Connection, start: dt.date, end: dt.date,
-            sites: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
-    """The rollup rows of local dates START..END (of SITES, all when empty), per table."""
+            sites: tuple[str, ...] = (), baked: dict[str, list[int]] | None = None
+            ) -> dict[str, pl.DataFrame]:
+    """The rollup rows of local dates START..END (of SITES, all when empty), per table.
+
+    BAKED: per site its [SL, short-abandon] thresholds for the coarse grains (default:
+    the ones recorded in app_meta, else the sites' own)."""
+    baked = baked if baked is not None else baked_thresholds(conn)
     from dashboard.engine import Filters  # the engine imports the rollup queries
 
     filters = Filters(start, end, sites=sites)
@@ -74,11 +83,37 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
             "outcome", "wait_b"]
     zero = pl.lit(0, pl.Int64)
     cap = schema.WAIT_CAP
-    phone = m.with_repeat_flags(phone, followups).with_columns(
+    coarse: dict[str, list[pl.DataFrame]] = {}
+    thresholds = pl.DataFrame(
+        [(site, sl, short) for site, (sl, short) in baked.items()], orient="row",
+        schema={"site": pl.String, "_sl": pl.Int64, "_short": pl.Int64})
+    wait = pl.col("wait_seconds")
+    answered = pl.col("outcome") == "answered"
+    abandoned = pl.col("outcome") == "abandoned"
+    short = (abandoned & (wait < pl.col("_short"))).fill_null(False)
+    phone = m.with_repeat_flags(phone, followups).join(
+        thresholds, on="site", how="left").with_columns(
         pl.lit("phone").alias("channel"),
-        pl.min_horizontal(pl.col("wait_seconds"), pl.lit(cap + 1)).alias("wait_b"),
-        (pl.col("outcome") == "answered").alias("_handled"),
+        pl.min_horizontal(wait, pl.lit(cap + 1)).alias("wait_b"),
+        answered.alias("_handled"),
+        (answered & (wait <= pl.col("_sl"))).fill_null(False).alias("_in_sl"),
+        short.alias("_short_f"),
+        pl.when(abandoned & ~short).then(wait).alias("_long_wait"),
     )
+    for name, table in (("rollup_daily", schema.rollup_daily),
+                        ("rollup_slots", schema.rollup_slots)):
+        grain = [c.name for c in table.c][: 6 if name == "rollup_daily" else 7]
+        parts = [
+            phone.group_by(grain).agg(
+                pl.len().alias("n"), wait.count().alias("wait_n"), wait.sum().alias("wait_sum"),
+                wait.max().alias("wait_max"), pl.col("handle_seconds").sum().alias("handle_sum"),
+                pl.col("_in_sl").sum().alias("in_sl"), pl.col("_short_f").sum().alias("short"),
+                pl.col("_long_wait").sum().alias("long_wait_sum"),
+                pl.col("_long_wait").count().alias("long_wait_n"),
+                *_handled_aggs(),
+                zero.alias("replied"), zero.alias("within_48h"), zero.alias("within_5wd")),
+        ]
+        coarse[name] = parts
     phone_roll = phone.group_by(keys).agg(
         pl.len().alias("n"),
         pl.col("wait_seconds").count().alias("wait_n"),
@@ -107,6 +142,19 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         pl.col("within_5wd").sum().alias("within_5wd"),
     )
     contacts = pl.concat([phone_roll, email_roll], how="vertical_relaxed")
+    out_frames = {}
+    for name, table in (("rollup_daily", schema.rollup_daily),
+                        ("rollup_slots", schema.rollup_slots)):
+        grain = [c.name for c in table.c][: 6 if name == "rollup_daily" else 7]
+        emails_coarse = email_roll.group_by(grain).agg(
+            pl.col("n").sum(), pl.col("wait_n").sum(), pl.col("wait_sum").sum(),
+            pl.col("wait_max").max(), pl.col("handle_sum").sum(),
+            zero.alias("in_sl"), zero.alias("short"), zero.alias("long_wait_sum"),
+            zero.alias("long_wait_n"),
+            *[pl.col(c).sum() for c in ("handled", "promoted", "with_key", "repeats",
+                                        "replied", "within_48h", "within_5wd")])
+        out_frames[name] = pl.concat([*coarse[name], emails_coarse], how="vertical_relaxed"
+                                     ).select(c.name for c in table.c)
     delays = flagged.filter(pl.col("replied")).select(
         "local_date", "local_slot", "site", "department", "queue", "agent_id", "reply_us")
     # The day an e-mail leaves the stock: its first reply's local date, not before receipt.
@@ -124,6 +172,7 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         "rollup_contacts": contacts.select(c.name for c in schema.rollup_contacts.c),
         "rollup_email_delays": delays.select(c.name for c in schema.rollup_email_delays.c),
         "rollup_email_flow": flow.select(c.name for c in schema.rollup_email_flow.c),
+        **out_frames,
     }
 
 
@@ -197,7 +246,10 @@ def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str,
                 conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
             else:
                 conn.execute(delete(table))
-        conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == META_KEY))
+        conn.execute(delete(schema.app_meta).where(
+            schema.app_meta.c.key.in_([META_KEY, THRESHOLDS_KEY])))
+        conn.execute(schema.app_meta.insert().values(
+            key=THRESHOLDS_KEY, value=json.dumps(site_thresholds(conn), sort_keys=True)))
         first, last = conn.execute(
             select(c.c.local_date).order_by(c.c.local_date).limit(1)).scalar(), conn.execute(
             select(c.c.local_date).order_by(c.c.local_date.desc()).limit(1)).scalar()
@@ -238,3 +290,21 @@ def _as_date(value) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def site_thresholds(conn: Connection) -> dict[str, list[int]]:
+    """Per site its own [SL, short-abandon] thresholds (the settings' where null)."""
+    defaults = config.default_thresholds()
+    out = {}
+    for site, _tz, sl, short in q_reference.site_settings(conn).iter_rows():
+        out[site] = [int(sl if sl is not None else defaults.sl_seconds),
+                     int(short if short is not None else defaults.short_abandon_seconds)]
+    return out
+
+
+def baked_thresholds(conn: Connection) -> dict[str, list[int]]:
+    """The thresholds the coarse rollups were computed with (app_meta), else the sites'."""
+    value = conn.execute(
+        select(schema.app_meta.c.value).where(schema.app_meta.c.key == THRESHOLDS_KEY)
+    ).scalar()
+    return json.loads(value) if value else site_thresholds(conn)

@@ -299,3 +299,42 @@ rollup_email_flow = Table(
     Index(None, "local_date", "site"),
     Index(None, "out_date"),
 )
+
+
+# Coarser grains of rollup_contacts, without the wait histogram: the threshold-dependent
+# counts are taken at the thresholds recorded in app_meta `rollup_thresholds` (the sites'
+# own at rebuild time). Grain: local date × site × département × channel × queue ×
+# outcome (rollup_daily), and the same × local slot (rollup_slots).
+def _baked_rollup(name: str, with_slot: bool) -> Table:
+    cols = [Column("local_date", Date, nullable=False)]
+    if with_slot:
+        cols.append(Column("local_slot", SmallInteger, nullable=False))
+    cols += [
+        Column("site", String(32), nullable=False),
+        Column("department", String(3), nullable=False),
+        Column("channel", String(8), nullable=False),
+        Column("queue", String(64)),
+        Column("outcome", String(16), nullable=False),
+        Column("n", Integer, nullable=False),
+        Column("wait_n", Integer, nullable=False),
+        Column("wait_sum", BigInteger, nullable=False),
+        Column("wait_max", Integer),
+        Column("handle_sum", BigInteger, nullable=False),
+        Column("in_sl", Integer, nullable=False),  # answered with wait <= SL threshold
+        Column("short", Integer, nullable=False),  # abandoned with wait < short threshold
+        Column("long_wait_sum", BigInteger, nullable=False),  # abandoned, not short
+        Column("long_wait_n", Integer, nullable=False),
+        Column("handled", Integer, nullable=False),
+        Column("promoted", Integer, nullable=False),
+        Column("with_key", Integer, nullable=False),
+        Column("repeats", Integer, nullable=False),
+        Column("replied", Integer, nullable=False),
+        Column("within_48h", Integer, nullable=False),
+        Column("within_5wd", Integer, nullable=False),
+        Index(None, "local_date", "site"),
+    ]
+    return Table(name, metadata, *cols)
+
+
+rollup_daily = _baked_rollup("rollup_daily", with_slot=False)
+rollup_slots = _baked_rollup("rollup_slots", with_slot=True)

@@ -40,48 +40,81 @@ def per_site(values: Mapping[str, int], default: int, table=R):
     return case(dict(values), value=table.c.site, else_=literal(default))
 
 
-def _sum(cond, value=None):
-    value = R.c.n if value is None else value
+def _sum(cond, value, table):
+    value = table.c.n if value is None else value
     return cast(func.coalesce(func.sum(case((cond, value), else_=0)), 0), BigInteger)
 
 
+def pick_table(columns: Sequence[str], filters: Filters):
+    """The coarsest contact rollup that has COLUMNS and the filters' and scope's columns:
+    rollup_daily, rollup_slots, else rollup_contacts (agents)."""
+    needed = set(columns)
+    if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
+        needed.add("agent_id")
+    if "agent_id" in needed:
+        return R
+    return schema.rollup_slots if "local_slot" in needed else schema.rollup_daily
+
+
 def contact_stats(
-    conn: Connection, filters: Filters, columns: Sequence[str], sl_s, short_s
+    conn: Connection, filters: Filters, columns: Sequence[str], sl_s, short_s, table=R
 ) -> pl.DataFrame:
     """Phone, e-mail cohort and handled-contact sums (and ph_max_wait) per value of
-    COLUMNS, for contacts received on a local date of the period. SL_S and SHORT_S are
-    SQL expressions (per_site) of the thresholds, within the rollups' wait cap."""
-    cols = [R.c[name] for name in columns]
-    phone = R.c.channel == "phone"
-    email = R.c.channel == "email"
-    answered = and_(phone, R.c.outcome == "answered")
-    abandoned = and_(phone, R.c.outcome == "abandoned")
-    long_abandoned = and_(abandoned, R.c.wait_b >= short_s)
+    COLUMNS, for contacts received on a local date of the period, from TABLE.
+
+    From rollup_contacts the thresholds SL_S and SHORT_S (SQL expressions, per_site,
+    within the wait cap) are applied to its wait histogram; the coarse tables carry the
+    threshold counts at their baked thresholds (the caller checks they are the ones)."""
+    t = table
+    cols = [t.c[name] for name in columns]
+    phone = t.c.channel == "phone"
+    email = t.c.channel == "email"
+    answered = and_(phone, t.c.outcome == "answered")
+    abandoned = and_(phone, t.c.outcome == "abandoned")
+
+    def total(cond, value=None):
+        return _sum(cond, value, t)
+
+    if t is R:
+        long_abandoned = and_(abandoned, R.c.wait_b >= short_s)
+        threshold = {
+            "ph_short_abandoned": total(and_(abandoned, R.c.wait_b < short_s)),
+            "ph_answered_in_sl": total(and_(answered, R.c.wait_b <= sl_s)),
+            "ph_long_abandon_wait_sum": total(long_abandoned, R.c.wait_sum),
+            "ph_long_abandon_wait_n": total(long_abandoned, R.c.wait_n),
+        }
+    else:
+        threshold = {
+            "ph_short_abandoned": total(abandoned, t.c.short),
+            "ph_answered_in_sl": total(answered, t.c.in_sl),
+            "ph_long_abandon_wait_sum": total(abandoned, t.c.long_wait_sum),
+            "ph_long_abandon_wait_n": total(abandoned, t.c.long_wait_n),
+        }
     exprs = {
-        "ph_received": _sum(phone),
-        "ph_deflected": _sum(and_(phone, R.c.outcome == "deflected")),
-        "ph_answered": _sum(answered),
-        "ph_abandoned": _sum(abandoned),
-        "ph_short_abandoned": _sum(and_(abandoned, R.c.wait_b < short_s)),
-        "ph_answered_in_sl": _sum(and_(answered, R.c.wait_b <= sl_s)),
-        "ph_answered_wait_sum": _sum(answered, R.c.wait_sum),
-        "ph_answered_wait_n": _sum(answered, R.c.wait_n),
-        "ph_handle_sum": _sum(answered, R.c.handle_sum),
-        "ph_long_abandon_wait_sum": _sum(long_abandoned, R.c.wait_sum),
-        "ph_long_abandon_wait_n": _sum(long_abandoned, R.c.wait_n),
-        "em_received": _sum(email),
-        "em_replied": _sum(email, R.c.replied),
-        "em_within_48h": _sum(email, R.c.within_48h),
-        "em_within_5wd": _sum(email, R.c.within_5wd),
-        "hd_handled": _sum(R.c.handled > 0, R.c.handled),
-        "hd_promoted": _sum(R.c.promoted > 0, R.c.promoted),
-        "hd_with_key": _sum(R.c.with_key > 0, R.c.with_key),
-        "hd_repeat": _sum(R.c.repeats > 0, R.c.repeats),
+        "ph_received": total(phone),
+        "ph_deflected": total(and_(phone, t.c.outcome == "deflected")),
+        "ph_answered": total(answered),
+        "ph_abandoned": total(abandoned),
+        "ph_short_abandoned": threshold["ph_short_abandoned"],
+        "ph_answered_in_sl": threshold["ph_answered_in_sl"],
+        "ph_answered_wait_sum": total(answered, t.c.wait_sum),
+        "ph_answered_wait_n": total(answered, t.c.wait_n),
+        "ph_handle_sum": total(answered, t.c.handle_sum),
+        "ph_long_abandon_wait_sum": threshold["ph_long_abandon_wait_sum"],
+        "ph_long_abandon_wait_n": threshold["ph_long_abandon_wait_n"],
+        "em_received": total(email),
+        "em_replied": total(email, t.c.replied),
+        "em_within_48h": total(email, t.c.within_48h),
+        "em_within_5wd": total(email, t.c.within_5wd),
+        "hd_handled": total(t.c.handled > 0, t.c.handled),
+        "hd_promoted": total(t.c.promoted > 0, t.c.promoted),
+        "hd_with_key": total(t.c.with_key > 0, t.c.with_key),
+        "hd_repeat": total(t.c.repeats > 0, t.c.repeats),
     }
-    max_wait = func.max(case((R.c.outcome.in_(["answered", "abandoned"]) & phone, R.c.wait_max)))
+    max_wait = func.max(case((t.c.outcome.in_(["answered", "abandoned"]) & phone, t.c.wait_max)))
     stmt = (
         select(*cols, *[e.label(k) for k, e in exprs.items()], max_wait.label("ph_max_wait"))
-        .where(R.c.local_date.between(filters.start, filters.end), *row_conditions(R, filters))
+        .where(t.c.local_date.between(filters.start, filters.end), *row_conditions(t, filters))
         .group_by(*cols)
     )
     sch = {name: SOURCE_DTYPES[name] for name in columns}
@@ -90,19 +123,24 @@ def contact_stats(
     return fetch(conn, stmt, sch)
 
 
-def cell_inputs(conn: Connection, filters: Filters, short_s) -> pl.DataFrame:
+def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> pl.DataFrame:
     """Per site × local date × slot with answered or abandoned calls: `calls` (offered,
-    short abandons excluded), `_h` (handle seconds of answered calls), `_n` (answered)."""
-    keys = [R.c.site, R.c.local_date, R.c.local_slot]
-    answered = R.c.outcome == "answered"
-    short = and_(R.c.outcome == "abandoned", R.c.wait_b < short_s)
+    short abandons excluded), `_h` (handle seconds of answered calls), `_n` (answered).
+    BAKED: from rollup_slots' baked short-abandon counts, else rollup_contacts' waits."""
+    t = schema.rollup_slots if baked else R
+    keys = [t.c.site, t.c.local_date, t.c.local_slot]
+    answered = t.c.outcome == "answered"
+    if baked:
+        short = _sum(t.c.outcome == "abandoned", t.c.short, t)
+    else:
+        short = _sum(and_(t.c.outcome == "abandoned", t.c.wait_b < short_s), None, t)
     stmt = (
         select(*keys,
-               (_sum(R.c.n > 0) - _sum(short)).label("calls"),
-               _sum(answered, R.c.handle_sum).label("_h"),
-               _sum(answered).label("_n"))
-        .where(R.c.local_date.between(filters.start, filters.end), R.c.channel == "phone",
-               R.c.outcome.in_(["answered", "abandoned"]), *row_conditions(R, filters))
+               (_sum(t.c.n > 0, None, t) - short).label("calls"),
+               _sum(answered, t.c.handle_sum, t).label("_h"),
+               _sum(answered, None, t).label("_n"))
+        .where(t.c.local_date.between(filters.start, filters.end), t.c.channel == "phone",
+               t.c.outcome.in_(["answered", "abandoned"]), *row_conditions(t, filters))
         .group_by(*keys)
     )
     out = fetch(conn, stmt, {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
