@@ -52,6 +52,7 @@ endif
 
 test: dev
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_axe.sh
 	$(PY) -m pytest
 
 bench: dev
