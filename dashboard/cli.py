@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
 
 from dashboard import db as dbmod
 from dashboard import reference
+from dashboard.commands.demo import demo
+from dashboard.commands.ingest import ingest
+from dashboard.commands.kpis import kpis
 from dashboard.commands.options import db_option, resolve_db
+from dashboard.commands.report import report
+from dashboard.commands.rollups import rollups
+from dashboard.commands.staffing import staffing
+from dashboard.commands.users import users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,21 +58,5 @@ def reference_load(file: Path, db_url: str | None) -> None:
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-# Each subcommand lives in its own module under dashboard/commands; a module missing
-# from a partial checkout must not break the others.
-for _module, _name in (
-    ("demo", "demo"),
-    ("ingest", "ingest"),
-    ("kpis", "kpis"),
-    ("staffing", "staffing"),
-    ("users", "users"),
-    ("report", "report"),
-    ("rollups", "rollups"),
-):
-    try:
-        _mod = importlib.import_module(f"dashboard.commands.{_module}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"dashboard.commands.{_module}":
-            raise
-        continue
-    main.add_command(getattr(_mod, _name))
+for _command in (demo, ingest, kpis, report, rollups, staffing, users):
+    main.add_command(_command)
