@@ -39,7 +39,8 @@ WALLBOARD_CSS = """
 [data-testid=stSidebar], [data-testid=stSidebarCollapsedControl],
 [data-testid=stExpandSidebarButton], [data-testid=stHeader] { display: none !important; }
 [data-testid=stMain] .block-container { padding-top: 1rem; max-width: 100%; }
-[data-testid=stMetricValue] { font-size: 3.25rem !important; line-height: 1.1; }
+[data-testid=stMetricValue], [data-testid=stMetricValue] * {
+  font-size: 2.75rem !important; line-height: 1.15 !important; }
 [data-testid=stMetricLabel] p { font-size: 1.25rem !important; }
 [data-testid=stMetricDelta] { font-size: 1.15rem !important; }
 [data-testid=stMain] [data-testid=stCaptionContainer] p,
