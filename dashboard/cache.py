@@ -195,3 +195,42 @@ def staffing_sites(url: str) -> pl.DataFrame:
 
     with get_engine(url).connect() as conn:
         return staffing.site_hours(conn)
+
+
+# --- Données page (admins): imports journal, freshness, gaps ------------------------------
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def import_history(url: str) -> pl.DataFrame:
+    """The latest imports, newest first (a short TTL: imports run while admins watch)."""
+    from queries import imports
+
+    with get_engine(url).connect() as conn:
+        return imports.import_history(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Lecture de la fraîcheur des données…")
+def data_freshness(url: str) -> pl.DataFrame:
+    """Per site and channel: span, last contact received, last import."""
+    from queries import imports
+
+    with get_engine(url).connect() as conn:
+        return imports.data_freshness(conn)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner="Recherche des jours sans données…")
+def data_gaps(url: str) -> pl.DataFrame:
+    """Runs of expected days without contacts, per site and channel."""
+    from queries import imports
+
+    with get_engine(url).connect() as conn:
+        return imports.data_gaps(conn)
+
+
+@st.cache_data(ttl=60, max_entries=4, show_spinner=False)
+def quarantine_file(url: str, import_id: int):
+    """One import's rejected rows (queries.imports.QuarantineFile)."""
+    from queries import imports
+
+    with get_engine(url).connect() as conn:
+        return imports.quarantine_file(conn, import_id)
