@@ -290,6 +290,7 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
                 report.updated = classified.counts.updated
                 report.unchanged = classified.counts.unchanged
                 report.touched = classified.touched
+            _refresh_rollups(conn, spec, report.touched)
             report.exit_code = 1 if report.rejected else 0
             _record_end(conn, report, "partial" if report.rejected else "loaded")
             conn.commit()
@@ -319,6 +320,20 @@ def _quarantine_late(path: Path, reader: TableReader, superseded: pl.DataFrame, 
             hit = batch.filter(pl.col(LINE).is_in(lines.implode()))
             if hit.height:
                 quarantine.write(hit, reasons, late=True)
+
+
+def _refresh_rollups(conn: Connection, spec: Kind, touched: set) -> None:
+    """Recompute the rollups of the days the import changed, in the merge transaction.
+
+    Only contacts feed the rollups, and only once they are complete (a rebuild ran):
+    before that the engine reads raw rows and a rebuild computes everything anyway.
+    """
+    if spec.name != "contacts" or not touched:
+        return
+    from dashboard import rollups  # the rollups read the metrics and queries packages
+
+    if rollups.rollups_complete(conn):
+        rollups.refresh_rollups(conn, touched)
 
 
 def _discard(conn: Connection) -> None:
