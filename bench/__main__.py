@@ -1,0 +1,194 @@
+"""`python -m bench` (`make bench`): page data, ingest, memory and load benchmarks.
+
+Builds (or reuses) a demo database per size — PostgreSQL `--pg-scale` (default 30, about
+10 M contacts) and SQLite `--sqlite-scale` (default 6, about 2 M) — then measures every
+page's data (bench/pages.py), ingest throughput (bench/ingest_throughput.py when present),
+the peak RSS of a process serving the PostgreSQL database, and 30 browser sessions on the
+Aujourd'hui page (bench/load.py). Prints a table and writes bench/results/latest.json.
+`--quick` uses small scales and finishes in a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from dashboard import db as dbmod
+from dashboard import demo, rollups, schema
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def _scale_name(scale: float) -> str:
+    return f"{scale:g}".replace(".", "_")
+
+
+def _ready(url: str, scale: float) -> bool:
+    """The database holds a complete demo of this scale, rollups included."""
+    try:
+        engine = dbmod.get_engine(url)
+        with engine.connect() as conn:
+            value = conn.execute(select(schema.app_meta.c.value).where(
+                schema.app_meta.c.key == "bench_scale")).scalar()
+            return value == str(scale) and rollups.rollups_complete(conn)
+    except Exception:
+        return False
+
+
+def _build(url: str, scale: float, log) -> dict:
+    if _ready(url, scale):
+        log(f"reusing {make_url(url).render_as_string()} (scale {scale})")
+        return {"reused": True}
+    log(f"building demo scale {scale} in {make_url(url).render_as_string()} ...")
+    began = time.perf_counter()
+    summary = demo.build_demo(url, seed=2015, scale=scale, replace=True)
+    seconds = time.perf_counter() - began
+    with dbmod.get_engine(url).begin() as conn:
+        conn.execute(schema.app_meta.delete().where(schema.app_meta.c.key == "bench_scale"))
+        conn.execute(schema.app_meta.insert().values(key="bench_scale", value=str(scale)))
+    log(f"  {summary.contacts:,} contacts in {seconds:.0f} s "
+        f"({summary.contacts / seconds:,.0f} contacts/s, rollups included)")
+    return {"contacts": summary.contacts, "seconds": round(seconds, 1),
+            "contacts_per_s": round(summary.contacts / seconds)}
+
+
+def _pg_url(scale: float, log) -> str | None:
+    name = f"bench_demo_{_scale_name(scale)}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:
+        log(f"no PostgreSQL at {make_url(PG_ADMIN).host}: {str(exc).splitlines()[0]}")
+        return None
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def _ingest(urls: dict[str, str], rows: int, log) -> dict:
+    if not (HERE / "ingest_throughput.py").exists():
+        log("bench/ingest_throughput.py absent: no ingest figure")
+        return {}
+    out = {}
+    for kind, url in urls.items():
+        cmd = [sys.executable, "-m", "bench.ingest_throughput", "--db", url, "--rows", str(rows)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        value = None
+        for line in reversed(proc.stdout.strip().splitlines()):
+            try:
+                value = json.loads(line)
+                break
+            except ValueError:
+                continue
+        out[kind] = value if proc.returncode == 0 else {
+            "error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        log(f"  ingest {kind}: {out[kind]}")
+    return out
+
+
+def _rss(url: str) -> float | None:
+    proc = subprocess.run([sys.executable, "-m", "bench.pages", "--rss", url],
+                          capture_output=True, text=True, timeout=3600)
+    try:
+        return float(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def _table(pages: dict) -> str:
+    head = (f"{'page':17} {'db':10} {'view':7} {'rows':>11} {'cold s':>8} {'warm s':>8} "
+            f"{'db-warm':>8} {'naive s':>8} {'floor s':>8} {'cold/naive':>10} {'cold/floor':>10}")
+    lines = [head, "-" * len(head)]
+    for page, rows in pages.items():
+        for r in rows:
+            lines.append(
+                f"{page:17} {r['db']:10} {r['view']:7} {r['rows']:>11,} {r['cold_s']:>8.3f} "
+                f"{r['warm_s']:>8.4f} {r['db_warm_s']:>8.3f} {r['naive_s']:>8.3f} "
+                f"{r['floor_s']:>8.3f} {r['cold_vs_naive'] or 0:>10.3f} "
+                f"{r['cold_vs_floor'] or 0:>10.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--pg-scale", type=float, default=30.0)
+    parser.add_argument("--sqlite-scale", type=float, default=6.0)
+    parser.add_argument("--quick", action="store_true", help="small scales (a few minutes)")
+    parser.add_argument("--sessions", type=int, default=30, help="browser sessions (load)")
+    parser.add_argument("--no-load", action="store_true", help="skip the browser load test")
+    parser.add_argument("--no-prime", action="store_true",
+                        help="start the load sessions on a server that rendered nothing yet")
+    parser.add_argument("--ingest-rows", type=int, default=20_000)
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.pg_scale, args.sqlite_scale = 0.5, 0.5
+        args.sessions, args.ingest_rows = min(args.sessions, 5), 2_000
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    from bench import pages as bench_pages
+
+    urls: dict[str, str] = {}
+    builds = {}
+    pg = _pg_url(args.pg_scale, log)
+    if pg:
+        urls["postgresql"] = pg
+    data_dir = Path(os.environ.get("BENCH_DATA", HERE / "data"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    urls["sqlite"] = f"sqlite:///{data_dir / f'demo_{_scale_name(args.sqlite_scale)}.sqlite'}"
+    for kind, url in urls.items():
+        builds[kind] = _build(url, args.pg_scale if kind == "postgresql" else args.sqlite_scale,
+                              log)
+
+    results: dict = {
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "quick": args.quick},
+        "scales": {"postgresql": args.pg_scale if pg else None, "sqlite": args.sqlite_scale},
+        "build": builds,
+        "pages": {},
+    }
+    for kind, url in urls.items():
+        log(f"pages on {kind} ...")
+        for page, rows in bench_pages.measure(url, kind, log=log).items():
+            results["pages"].setdefault(page, []).extend(rows)
+    log("ingest throughput ...")
+    results["ingest_rows_per_s"] = _ingest(urls, args.ingest_rows, log)
+    serving = urls.get("postgresql", urls["sqlite"])
+    log("peak RSS of a process serving every page's data ...")
+    results["peak_rss_mb"] = _rss(serving)
+    results["peak_rss_db"] = "postgresql" if "postgresql" in urls else "sqlite"
+    if args.no_load:
+        results["load"] = None
+    else:
+        from bench import load
+
+        log(f"load: {args.sessions} browser sessions on Aujourd'hui ...")
+        results["load"] = load.run(serving, sessions=args.sessions, log=log,
+                                   prime=not args.no_prime)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(_table(results["pages"]))
+    print(f"peak RSS {results['peak_rss_mb']} MB; load {results['load']}")
+    print(f"ingest {results['ingest_rows_per_s']}")
+    log(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Each page's data: the engine calls a page makes, timed cold, warm, naive and floor.
+
+A page's calls (PAGE_CALLS) copy the `cache.kpis` calls of views/*.py for their default
+view; the "year" variant makes the same calls over a full year, every site. Times:
+
+- cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
+- warm: the same calls again through dashboard.cache (st.cache_data, as the app serves);
+- db_warm: the same calls again bypassing every result cache (database buffers warm);
+- naive: the same figures from the raw contacts (compute_kpis(..., source="raw"));
+- floor: the same stage-1 aggregation (phone, e-mail statistics per group) in Polars on
+  the period's raw contacts already in memory.
+
+`python -m bench.pages --rss URL` runs every page's year calls in this process and prints
+its peak RSS in MB (bench/__main__ runs it in a subprocess).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import resource
+import sys
+import time
+
+import polars as pl
+from sqlalchemy import func, select
+
+from dashboard import config, schema
+from dashboard import db as dbmod
+from dashboard import metrics as m
+from dashboard.auth import Scope
+from dashboard.engine import Filters, Overrides, compute_kpis
+
+Call = tuple[Filters, tuple[str, ...], Overrides | None]
+
+
+class Context:
+    """What the default views depend on: the last day with data, a site, an agent."""
+
+    def __init__(self, url: str) -> None:
+        engine = dbmod.get_engine(url)
+        c = schema.contacts
+        with engine.connect() as conn:
+            last = conn.execute(select(func.max(c.c.local_date))).scalar()
+            self.contacts = conn.execute(select(func.count()).select_from(c)).scalar()
+            self.agent = conn.execute(
+                select(c.c.agent_id).where(c.c.site == "rouen", c.c.agent_id.is_not(None))
+                .limit(1)).scalar()
+        self.last = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
+        self.site = "rouen"
+        self.year = (dt.date(self.last.year, 1, 1), self.last)
+
+
+def _days(ctx: Context, n: int) -> tuple[dt.date, dt.date]:
+    return ctx.last - dt.timedelta(days=n - 1), ctx.last
+
+
+def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
+    """Per page, its engine calls for VIEW ("default", or "year": every site, a year)."""
+    nat = Scope("national")
+    sup = Scope("supervisor", site=ctx.site)
+    agent = Scope("agent", site=ctx.site, agent_id=ctx.agent)
+
+    def f(span, scope, **kw):
+        if view == "year":
+            return Filters(*ctx.year, scope=nat)
+        return Filters(*span, scope=scope, **kw)
+
+    today, month, quarter = _days(ctx, 1), _days(ctx, 30), _days(ctx, 91)
+    past = (ctx.last - dt.timedelta(days=28), ctx.last - dt.timedelta(days=1))
+    calls: dict[str, list[Call]] = {
+        "accueil": [(f(today, nat), (), None), (f(today, nat), ("site",), None)],
+        "aujourdhui": [(f(today, sup), (), None), (f(past, sup), (), None),
+                       (f(today, sup), ("slot",), None), (f(today, sup), ("department",), None),
+                       (f(today, sup), ("site", "agent"), None)],
+        "campagnes": [(f(quarter, sup), ("day", "channel"), None),
+                      (f(quarter, sup), ("day", "slot"), None)],
+        "actes": [(f(month, sup), (), None), (f(month, sup), ("week", "department"), None),
+                  (f(month, sup), ("week",), None), (f(month, sup), ("department",), None)],
+        "bilan": [(f(quarter, nat), ("site",), None), (f(quarter, nat), ("department",), None),
+                  (f(ctx.year, nat), ("week", "department"), None),
+                  (f(ctx.year, nat), ("campaign", "department"), None)],
+        "effectifs": [(f(month, sup), by, None) for by in
+                      ((), ("site",), ("slot",), ("day", "slot"), ("day",))],
+        "mes_statistiques": [(f(month, agent), (), None), (f(month, agent), ("day",), None)],
+    }
+    return calls
+
+
+def _clear_caches() -> None:
+    """New engines (no pooled connection) and empty Streamlit caches."""
+    import streamlit as st
+
+    for url in _URLS:
+        dbmod.get_engine(url).dispose()
+    dbmod.get_engine.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+_URLS: set[str] = set()
+
+
+def _run(url: str, calls: list[Call], source: str) -> float:
+    engine = dbmod.get_engine(url)
+    began = time.perf_counter()
+    for filters, by, overrides in calls:
+        compute_kpis(engine, filters, by, overrides, source=source)
+    return time.perf_counter() - began
+
+
+def _run_cached(url: str, calls: list[Call]) -> float:
+    from dashboard import cache
+
+    began = time.perf_counter()
+    for filters, by, overrides in calls:
+        cache.kpis(url, filters, by, overrides)
+    return time.perf_counter() - began
+
+
+def load_raw(url: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The period's raw contacts in memory (not timed): COPY on PostgreSQL."""
+    cols = ["site", "department", "channel", "queue", "agent_id", "local_date", "local_slot",
+            "outcome", "wait_seconds", "talk_seconds", "wrap_seconds", "received_at",
+            "answered_at"]
+    engine = dbmod.get_engine(url)
+    sql = (f"SELECT {', '.join(cols)} FROM contacts WHERE local_date BETWEEN "
+           f"'{start.isoformat()}' AND '{end.isoformat()}'")  # dates we made, not user input
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            buf = io.BytesIO()
+            cur = conn.connection.dbapi_connection.cursor()
+            cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", buf)
+            cur.close()
+            buf.seek(0)
+            frame = pl.read_csv(buf, schema_overrides={"queue": pl.String,
+                                                       "department": pl.String,
+                                                       "agent_id": pl.String})
+        else:
+            frame = pl.read_database(sql, conn, infer_schema_length=None)
+    return frame.with_columns(
+        pl.col("local_date").cast(pl.String).str.slice(0, 10).str.to_date(),
+        pl.col("local_slot").cast(pl.Int16),
+        pl.col("received_at").cast(pl.String).str.to_datetime(time_unit="us", strict=False),
+        pl.col("answered_at").cast(pl.String).str.to_datetime(time_unit="us", strict=False),
+        (pl.col("talk_seconds") + pl.col("wrap_seconds")).alias("handle_seconds"),
+    )
+
+
+def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> float:
+    """Stage 1 (phone and e-mail statistics per group) in Polars on RAW, for CALLS."""
+    defaults = config.default_thresholds()
+    began = time.perf_counter()
+    for filters, by, _ in calls:
+        rows = raw.filter(pl.col("local_date").is_between(filters.start, filters.end))
+        if filters.scope is not None and filters.scope.role == "supervisor":
+            rows = rows.filter(pl.col("site") == filters.scope.site)
+        if filters.scope is not None and filters.scope.role == "agent":
+            rows = rows.filter(pl.col("agent_id") == filters.scope.agent_id)
+        phone = m.with_thresholds(rows.filter(pl.col("channel") == "phone"), sites, defaults)
+        emails = rows.filter(pl.col("channel") == "email").with_columns(
+            pl.col("answered_at").is_not_null().alias("replied"),
+            ((pl.col("answered_at") - pl.col("received_at")) <= m.REPLY_48H)
+            .fill_null(False).alias("within_48h"),
+            pl.lit(False).alias("within_5wd"),
+            (pl.col("answered_at") - pl.col("received_at")).dt.total_microseconds()
+            .alias("reply_us"))
+        campaigns = None
+        keyed_by = tuple(d for d in by if d != "campaign")
+        m.phone_stats(m.with_group_keys(phone, keyed_by, campaigns), keyed_by)
+        m.email_stats(m.with_group_keys(emails, keyed_by, campaigns), keyed_by)
+    return time.perf_counter() - began
+
+
+def measure(url: str, db_kind: str, views=("default", "year"), log=print) -> dict:
+    """Per page: list of result dicts (one per view) for the database at URL."""
+    from queries import reference as q_reference
+
+    _URLS.add(url)
+    _clear_caches()
+    ctx = Context(url)
+    with dbmod.get_engine(url).connect() as conn:
+        sites = q_reference.site_settings(conn)
+    out: dict[str, list[dict]] = {}
+    raw_cache: dict[tuple, pl.DataFrame] = {}
+    for view in views:
+        for page, calls in page_calls(ctx, view).items():
+            _clear_caches()
+            cold = _run(url, calls, "auto")
+            db_warm = _run(url, calls, "auto")
+            _clear_caches()
+            _run_cached(url, calls)
+            warm = _run_cached(url, calls)
+            naive = _run(url, calls, "raw")
+            lo = min(c[0].start for c in calls)
+            hi = max(c[0].end for c in calls)
+            if (lo, hi) not in raw_cache:
+                raw_cache.clear()
+                raw_cache[(lo, hi)] = load_raw(url, lo, hi)
+            floor = floor_time(raw_cache[(lo, hi)], sites, calls)
+            row = {"db": db_kind, "view": view, "rows": ctx.contacts, "calls": len(calls),
+                   "cold_s": round(cold, 4), "warm_s": round(warm, 4),
+                   "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
+                   "floor_s": round(floor, 4),
+                   "cold_vs_naive": round(cold / naive, 3) if naive else None,
+                   "cold_vs_floor": round(cold / floor, 2) if floor else None}
+            out.setdefault(page, []).append(row)
+            log(f"  {db_kind:10} {view:7} {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
+                f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
+    raw_cache.clear()
+    return out
+
+
+def peak_rss_mb(url: str) -> float:
+    """Serve every page's year and default calls in this process; its peak RSS in MB."""
+    ctx = Context(url)
+    for view in ("default", "year"):
+        for calls in page_calls(ctx, view).values():
+            _run(url, calls, "auto")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) == 2 and argv[0] == "--rss":
+        print(f"{peak_rss_mb(argv[1]):.1f}")
+        return
+    raise SystemExit("usage: python -m bench.pages --rss URL")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
