@@ -289,29 +289,35 @@ class _CsvReader(TableReader):
                     continue
                 block, self._carry = buf[:cut], buf[cut:]
             if block:
-                frame = self._parse_block(block, line)
-                # Lines as the csv module counts them: a lone CR ends a line too.
-                line += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+                frame, lines = self._parse_block(block, line)
+                line += lines
                 yield from frame.iter_slices(batch_rows)
             if not data:
                 return
 
-    def _parse_block(self, block: bytes, first_line: int) -> pl.DataFrame:
+    def _parse_block(self, block: bytes, first_line: int) -> tuple[pl.DataFrame, int]:
+        """The records of BLOCK, and the lines it holds (as the csv module counts them)."""
         text = self._decode(block)
         data = block if self._codec == "utf-8" else text.encode("utf-8")
-        frame = self._polars_block(data, first_line)
+        newlines = data.count(b"\n")
+        cr = data.count(b"\r")
+        lone_cr = cr - data.count(b"\r\n") if cr else 0
+        frame = None if lone_cr else self._polars_block(data, first_line, newlines)
+        # A lone CR ends a line too, for the csv module.
+        lines = newlines + lone_cr
         if frame is not None:
-            return frame
+            return frame, lines
         parts = list(self._python_records(io.StringIO(text, newline=""), first_line, None))
-        return pl.concat(parts, how="vertical") if parts else _empty(self.columns)
+        return (pl.concat(parts, how="vertical") if parts else _empty(self.columns)), lines
 
-    def _polars_block(self, data: bytes, first_line: int) -> pl.DataFrame | None:
+    def _polars_block(self, data: bytes, first_line: int,
+                      newlines: int) -> pl.DataFrame | None:
         """Parse DATA with Polars when it gives what the csv module would; else None."""
+        quotes = data.count(b'"')
         if (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r"))
-                or data.count(b"\r") != data.count(b"\r\n") or data.count(b'"') % 2
-                or _EMPTY_QUOTED_LINE.search(data)):
-            # Blank lines (and `""` lines, which the csv module also skips), CR line ends,
-            # a quote left open at the end of the file: the csv module's way.
+                or quotes % 2 or (quotes and _EMPTY_QUOTED_LINE.search(data))):
+            # Blank lines (and `""` lines, which the csv module also skips), a quote left
+            # open at the end of the file: the csv module's way.
             return None
         names = [f"c{i}" for i in range(len(self.columns))]
         try:
@@ -322,14 +328,21 @@ class _CsvReader(TableReader):
             )
         except Exception:  # ragged rows, stray quotes: the csv module decides
             return None
-        spans = pl.sum_horizontal(
-            [pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names]
-        ) + 1
-        lines = frame.select(spans.cast(pl.Int64).alias("span")).get_column("span")
-        expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if int(lines.sum()) != expected:
+        expected = newlines + (0 if data.endswith(b"\n") else 1)
+        if quotes:
+            # A record spans one line plus the line ends inside its quoted values.
+            spans = pl.sum_horizontal(
+                [pl.col(n).str.count_matches("\n", literal=True).fill_null(0) for n in names]
+            ) + 1
+            lines = frame.select(spans.cast(pl.Int64).alias("span")).get_column("span")
+            starts = lines.cum_sum() - lines + first_line
+            total = int(lines.sum())
+        else:
+            starts = pl.int_range(first_line, first_line + frame.height, eager=True,
+                                  dtype=pl.Int64)
+            total = frame.height
+        if total != expected:
             return None
-        starts = lines.cum_sum() - lines + first_line
         frame = frame.rename(dict(zip(names, self.columns)))
         return frame.with_columns(
             starts.alias(LINE), pl.lit(None, pl.String).alias(READ_ERROR)
