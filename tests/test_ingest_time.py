@@ -117,3 +117,30 @@ def test_timezone_option_reads_naive_times_but_days_stay_the_sites(db_url, tmp_p
     assert stored(got["t0"]) == expected(stamps[0], "America/Cayenne", "Europe/Paris")
     assert got["t0"]["received_at"] == dt.datetime(2015, 3, 28, 23, 30)
     assert (got["t0"]["local_date"], got["t0"]["local_slot"]) == (dt.date(2015, 3, 29), 1)
+
+
+# -- the one-step parse of plain timestamps is the general parse --------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dashboard.ingest import timestamps as ts  # noqa: E402
+
+_plain = st.builds(
+    lambda y, mo, d, sep, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}",
+    st.sampled_from([1899, 1900, 2014, 2015, 2100, 2101]), st.integers(0, 13),
+    st.integers(0, 32), st.sampled_from(["T", " "]), st.integers(0, 25), st.integers(0, 60),
+    st.integers(0, 60))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.none() | _plain | st.sampled_from(
+    ["2015-03-29T02:30:00", "2015-10-25T02:30:00", "2015-03-29 02:00:00"]), min_size=1,
+    max_size=20), zone=st.sampled_from(["Europe/Paris", "America/Cayenne", "UTC"]))
+def test_plain_timestamps_parse_as_the_general_path_does(values, zone):
+    import polars as pl
+
+    frame = pl.DataFrame({"t": values}, schema={"t": pl.String})
+    fast = ts._parse_in_zone(frame, ["t"], zone)
+    general = ts._parse_in_zone(frame, ["t"], zone, fast=False)
+    assert fast.equals(general)

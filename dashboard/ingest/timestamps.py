@@ -56,11 +56,34 @@ def _parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return matched, pl.when(bad_offset).then(None).otherwise(naive), offset
 
 
-def _parse_in_zone(frame: pl.DataFrame, columns: list[str], tz: str) -> pl.DataFrame:
+def _simple(text: pl.Expr) -> pl.Expr:
+    """True where TEXT is null or exactly `YYYY-MM-DDTHH:MM:SS` (or with a space): no
+    fraction, no offset — what nearly every export writes."""
+    return text.is_null() | (
+        (text.str.len_chars() == 19) & text.str.slice(10, 1).is_in(["T", " "])
+        & text.str.contains(ISO_PATTERN)
+    )
+
+
+def _simple_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """_parts for a column whose values are all _simple: one parse, no regex groups."""
+    naive = text.str.replace(" ", "T", literal=True).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+    return text.is_not_null(), naive, pl.lit(None, pl.Int64)
+
+
+def _parse_in_zone(frame: pl.DataFrame, columns: list[str], tz: str,
+                   fast: bool = True) -> pl.DataFrame:
+    # A column whose values all have the plain shape is parsed in one step; the result
+    # is the general path's (tests/test_ingest_time.py checks both on the same values).
+    simple = set()
+    if fast and frame.height:
+        flags = frame.select([_simple(pl.col(c)).all().alias(c) for c in columns]).row(0)
+        simple = {c for c, flag in zip(columns, flags) if flag}
     exprs = []
     for name in columns:
         text = pl.col(name)
-        matched, naive, offset = _parts(text)
+        matched, naive, offset = (_simple_parts(text) if name in simple else _parts(text))
         utc = (
             pl.when(offset.is_not_null())
             .then(naive - pl.duration(seconds=offset))
