@@ -295,12 +295,14 @@ def lock(conn: Connection, timeout: float = LOCK_TIMEOUT,
         return
     # SQLite: a write transaction from the start, so two imports never meet half-way
     # (a deferred transaction that read first cannot wait for the writer: it fails).
-    # Each attempt waits up to the connection's busy_timeout (capped by TIMEOUT).
-    busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(1, min(int(busy), int(timeout * 1000)))}")
-    waited = False
+    # A first quick try tells whether to say "waiting"; then each attempt waits up to the
+    # connection's busy_timeout (capped by TIMEOUT).
+    busy = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+    patience = max(1, min(busy, int(timeout * 1000)))
+    attempt = min(100, patience)
     try:
         while True:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {attempt}")
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
                 return
@@ -310,11 +312,11 @@ def lock(conn: Connection, timeout: float = LOCK_TIMEOUT,
                     raise
                 if time.monotonic() >= deadline:
                     raise LockTimeout(_timeout_message(timeout)) from exc
-                if on_wait and not waited:
+                if on_wait and attempt < patience:
                     on_wait()
-                    waited = True
+                attempt = max(1, min(patience, int((deadline - time.monotonic()) * 1000)))
     finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy)}")
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy}")
 
 
 def _timeout_message(timeout: float) -> str:
