@@ -313,9 +313,10 @@ def test_the_command_line_overrides_the_mapping(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("DASHBOARD_CALLER_KEY_SECRET", "s")
     data, toml = files(tmp_path)
     report = ingest_file(db_url, "contacts", data, mapping=toml, source="other",
-                         timezone="UTC")
+                         timezone="UTC", quarantine_dir=tmp_path / "q")
     assert report.source == "other"
     assert stored(db_url)["RN-A1"]["received_at"] == dt.datetime(2015, 3, 2, 9, 0)
     # utf-8 given on the command line: the cp1252 file can't be read.
-    report = ingest_file(db_url, "contacts", data, mapping=toml, encoding="utf-8")
+    report = ingest_file(db_url, "contacts", data, mapping=toml, encoding="utf-8",
+                         quarantine_dir=tmp_path / "q")
     assert report.exit_code == 2 and "not valid utf-8" in report.error
