@@ -33,6 +33,8 @@ PAGES: tuple[PageDef, ...] = (
             ("supervisor", "national", "admin"), "Direction nationale"),
     PageDef("views/mes_statistiques.py", "Mes statistiques", ":material/person:",
             "mes-statistiques", ("agent",), "Mon activité"),
+    PageDef("views/donnees.py", "Données", ":material/database:", "donnees", ("admin",),
+            "Administration"),
 )
 
 
