@@ -21,6 +21,7 @@ import io
 import resource
 import sys
 import time
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import func, select
@@ -217,6 +218,10 @@ def peak_rss_mb(url: str) -> float:
     for view in ("default", "year"):
         for calls in page_calls(ctx, view).values():
             _run(url, calls, "auto")
+    # VmHWM, not ru_maxrss: a child's ru_maxrss keeps its forking parent's peak.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
