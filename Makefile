@@ -48,7 +48,7 @@ else
 	@echo "serving $$DASHBOARD_DB_URL (no demo built)"
 	$(PY) -m dashboard db upgrade
 endif
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m dashboard.serve --server.port $(PORT)
 
 test: dev
 	@bash scripts/ensure_chromium.sh

@@ -38,7 +38,7 @@ def _serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
                DASHBOARD_SECRETS_FILE=str(log_path.parent / "none.toml"))
     log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "dashboard.serve",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -50,7 +50,7 @@ def app_url(demo_db_url, tmp_path_factory):
                DASHBOARD_SECRETS_FILE=str(tmp_path_factory.getbasetemp() / "none.toml"))
     log = (tmp_path_factory.getbasetemp() / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "dashboard.serve",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
