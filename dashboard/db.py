@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+import io
 from pathlib import Path
+
+import polars as pl
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -60,3 +63,23 @@ def upgrade(url: str, revision: str = "head") -> None:
 def is_initialised(engine: Engine) -> bool:
     """True when the schema has been created in this database."""
     return inspect(engine).has_table("contacts")
+
+
+def copy_frame(conn: Connection, table_name: str, frame: pl.DataFrame) -> None:
+    """Bulk-load FRAME into TABLE_NAME with PostgreSQL's COPY (its columns, CSV, lossless).
+
+    The table name and FRAME's column names are identifiers of our own schema, never user
+    input; values travel as COPY data, not as SQL text.
+    """
+    if frame.height == 0:
+        return
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=False, null_value="",
+                    datetime_format="%Y-%m-%d %H:%M:%S%.6f", date_format="%Y-%m-%d")
+    buf.seek(0)
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(f"COPY {table_name} ({cols}) FROM STDIN WITH (FORMAT csv)", buf)
+    finally:
+        cursor.close()

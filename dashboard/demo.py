@@ -71,7 +71,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import io
 import math
 import time
 from collections import deque
@@ -1248,16 +1247,7 @@ def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
     if conn.dialect.name == "postgresql":
-        buf = io.BytesIO()
-        frame.write_csv(buf, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S",
-                        date_format="%Y-%m-%d", null_value="")
-        buf.seek(0)
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.copy_expert(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)', buf)
-        finally:
-            cursor.close()
+        dbmod.copy_frame(conn, f'"{table.name}"', frame)
         return
     values = _sqlite_values(conn, table, frame)
     if values is None:

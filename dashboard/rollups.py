@@ -19,7 +19,6 @@ days): refreshing (site, D) therefore also recomputes every site's days D−8..D
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable
 
@@ -27,6 +26,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, select
 
 from dashboard import config
+from dashboard.db import copy_frame
 from dashboard import metrics as m
 from dashboard import schema
 from dashboard.localtime import with_local_columns
@@ -191,15 +191,7 @@ def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
     if conn.dialect.name == "postgresql":
-        buf = io.BytesIO()
-        frame.write_csv(buf, include_header=False, date_format="%Y-%m-%d", null_value="")
-        buf.seek(0)
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.copy_expert(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)', buf)
-        finally:
-            cursor.close()
+        copy_frame(conn, f'"{table.name}"', frame)
         return
     frame = frame.with_columns(
         pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date)

@@ -137,7 +137,6 @@ def test_valid_rows_load_and_broken_rows_are_quarantined(empty_db_url, mix, batc
     source = f"mix{next(_counter)}"
     expected_reject: dict[int, str] = {}
     valid_ids = set()
-    lines: list[str] = []
     again: list[tuple[str, str]] = []  # (id, line text) written again at the end
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{source}.csv"

@@ -22,7 +22,6 @@ others keep their stored values, and inserts take the defaults filled in by vali
 from __future__ import annotations
 
 import datetime as dt
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from dashboard.db import copy_frame
 from dashboard.ingest.kinds import Kind
 from dashboard.ingest.read import LINE
 from dashboard.ingest.validate import DB_COLUMNS
@@ -136,12 +136,7 @@ class Stage:
         raw = self.conn.connection.driver_connection
         names = ", ".join(self.columns)
         if self.dialect == "postgresql":
-            buf = io.BytesIO()
-            data.write_csv(buf, include_header=False, null_value="",
-                           datetime_format="%Y-%m-%d %H:%M:%S%.6f", date_format="%Y-%m-%d")
-            buf.seek(0)
-            with raw.cursor() as cur:
-                cur.copy_expert(f"COPY {STAGE} ({names}) FROM STDIN WITH (FORMAT csv)", buf)
+            copy_frame(self.conn, STAGE, data)
         else:
             # The text SQLAlchemy's SQLite types store, so staged and stored values compare.
             data = data.with_columns(
