@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, identity, widgets
+from dashboard import cache, identity, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts.coverage import coverage_timeline
 from dashboard.engine import Filters
@@ -38,14 +38,9 @@ tiles[2].metric("Courriels reçus", fmt.fr_number(total["emails_received"]), bor
 periods = cache.coverage_periods(url)
 site_names = dict(zip(periods["site"], periods["site_name"]))
 by_site = cache.kpis(url, day, ("site",))
-site_table = by_site.select(
-    pl.col("site").replace_strict(site_names, default=pl.col("site")).alias("Site"),
-    pl.col("received").map_elements(fmt.fr_number, return_dtype=pl.String).alias("Appels reçus"),
-    pl.col("answer_rate").map_elements(fmt.fr_percent, return_dtype=pl.String,
-                                       skip_nulls=False).alias("Taux de décroché"),
-    pl.col("emails_received").map_elements(fmt.fr_number, return_dtype=pl.String)
-    .alias("Courriels reçus"),
-)
+site_table = tables.display_table(by_site, ("site",),
+                                  ("received", "answer_rate", "emails_received"),
+                                  scope=scope, site_names=site_names)
 st.dataframe(site_table, hide_index=True, width="stretch")
 widgets.download_csv(site_table, f"dernier-jour-{last.isoformat()}.csv", key="dl-last-day")
 
