@@ -174,6 +174,122 @@ def required_agents(
             return n
 
 
+# Below this many elements still in the Erlang B recursion, plain Python floats beat numpy
+# calls on tiny slices (same operations in the same order, so the same bits).
+_FEW_ELEMENTS = 16
+# numpy's exp and math.exp agree to a couple of ulps, so a service level farther than this
+# from the target compares the same way with either.
+_NEAR_TIE = 1e-12
+
+
+def required_agents_many(
+    calls: np.ndarray,
+    interval_seconds: np.ndarray,
+    aht_seconds: np.ndarray,
+    target_sl: np.ndarray,
+    target_seconds: np.ndarray,
+) -> np.ndarray:
+    """required_agents of each element of equal-length arrays, vectorised (int64 array)."""
+    arrays = [
+        np.asarray(x, dtype=np.float64)
+        for x in (calls, interval_seconds, aht_seconds, target_sl, target_seconds)
+    ]
+    if arrays[0].ndim != 1 or any(x.shape != arrays[0].shape for x in arrays):
+        raise ValueError("required_agents_many takes one-dimensional arrays of equal length")
+    calls, interval, aht, target, t = arrays
+    valid = (
+        np.isfinite(calls) & (calls >= 0) & np.isfinite(interval) & (interval > 0)
+        & np.isfinite(aht) & (aht > 0) & (target > 0) & (target < 1)
+        & np.isfinite(t) & (t >= 0)
+    )
+    with np.errstate(all="ignore"):  # invalid elements are the scalar code's to reject
+        a = calls * aht / interval  # as offered_load computes it
+    valid &= np.isfinite(a)
+    out = np.zeros(a.size, dtype=np.int64)
+
+    def scalar(i: int) -> int:
+        return required_agents(calls[i], interval[i], aht[i], target[i], t[i])
+
+    # Invalid inputs (and overflowing loads) go first to the scalar code, which raises.
+    for i in np.flatnonzero(~valid):
+        out[i] = scalar(i)
+    todo = np.flatnonzero(a != 0)
+    n, sure = _required_many(a[todo], aht[todo], target[todo], t[todo])
+    out[todo] = n
+    for i in todo[~sure]:
+        out[i] = scalar(i)
+    return out
+
+
+def _required_many(
+    a: np.ndarray, aht: np.ndarray, target: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """required_agents's search for valid loads a > 0: the answers, and which are sure."""
+    size = a.size
+    if size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    fl = np.floor(a)
+    order = np.argsort(-fl, kind="stable")
+    a, aht, target, t, fl = a[order], aht[order], target[order], t[order], fl[order]
+
+    # Erlang B up to floor(A), as erlang_b does; with the loads sorted decreasingly the
+    # elements still recursing at step k are a prefix. Memory: a few arrays of `size`.
+    b = np.ones(size)
+    ab = np.empty(size)
+    m = size
+    for k in range(1, int(fl[0]) + 1):
+        while fl[m - 1] < k:
+            m -= 1
+        if m <= _FEW_ELEMENTS:
+            for i in range(m):
+                ai, bi = float(a[i]), float(b[i])
+                for kk in range(k, int(fl[i]) + 1):
+                    bi = ai * bi / (kk + ai * bi)
+                b[i] = bi
+            break
+        np.multiply(a[:m], b[:m], out=ab[:m])
+        np.divide(ab[:m], k + ab[:m], out=b[:m])
+
+    # Walk up from floor(A) + 1 as required_agents does, dropping the elements served, and
+    # keep C and the exponent at the answer N and at N − 1 for the confirmation.
+    hit_n, hit_c, hit_x = np.empty(size), np.empty(size), np.empty(size)
+    prev_c, prev_x = np.full(size, np.nan), np.full(size, np.nan)
+    near = np.zeros(size, dtype=bool)
+    live = np.arange(size)
+    la, lb, ln, lt, lh, lg = a, b, fl.copy(), t, aht, target
+    lc_prev, lx_prev, lnear = prev_c.copy(), prev_x.copy(), near.copy()
+    while live.size:
+        ln = ln + 1.0
+        ab = la * lb
+        lb = ab / (ln + ab)
+        c = ln * lb / (ln - la * (1.0 - lb))
+        x = -(ln - la) * lt / lh
+        level = 1.0 - c * np.exp(x)
+        lnear |= np.abs(level - lg) < _NEAR_TIE
+        hit = level >= lg
+        done = live[hit]
+        hit_n[done], hit_c[done], hit_x[done] = ln[hit], c[hit], x[hit]
+        prev_c[done], prev_x[done], near[done] = lc_prev[hit], lx_prev[hit], lnear[hit]
+        keep = ~hit
+        live, la, lb, ln, lt, lh, lg, lnear = (
+            v[keep] for v in (live, la, lb, ln, lt, lh, lg, lnear)
+        )
+        lc_prev, lx_prev = c[keep], x[keep]
+
+    # numpy's exp may differ from math.exp in the last bit, which could shift the answer:
+    # recheck N (reached) and N − 1 (not reached, when N − 1 > A) with math.exp, as the
+    # scalar code compares; a near tie at an earlier step also goes back to the scalar code.
+    level = 1.0 - hit_c * np.fromiter(map(math.exp, hit_x.tolist()), float, size)
+    sure = (level >= target) & ~near
+    has_prev = hit_n - 1.0 > a
+    x_prev = prev_x[has_prev].tolist()
+    level_prev = 1.0 - prev_c[has_prev] * np.fromiter(map(math.exp, x_prev), float, len(x_prev))
+    sure[has_prev] &= ~(level_prev >= target[has_prev])
+    n_out, sure_out = np.empty(size, dtype=np.int64), np.empty(size, dtype=bool)
+    n_out[order], sure_out[order] = hit_n.astype(np.int64), sure
+    return n_out, sure_out
+
+
 # --------------------------------------------------------------------------- Erlang A
 
 

@@ -1003,8 +1003,17 @@ def required_from_inputs(
     todo = cells.filter((pl.col("calls") > 0) & (pl.col("base_us") > 0)
                         & (pl.col("_interval") > 0))
     distinct = todo.select(inputs).unique()
-    results = [_erlang_required(*row) for row in distinct.iter_rows()]
-    solved = distinct.with_columns(pl.Series("required", results, dtype=pl.Int64))
+    # Erlang C cells with a known positive AHT are solved in one vectorised call; the
+    # others (Erlang A, unknown or zero AHT, missing target) one by one.
+    fast = (pl.col("patience_s").is_null() & (pl.col("aht_seconds") > 0)
+            & pl.col("sl_target").is_not_null() & pl.col("_t").is_not_null()).fill_null(False)
+    many, rest = distinct.filter(fast), distinct.filter(~fast)
+    required = erlang.required_agents_many(*(many[c].to_numpy() for c in inputs[:5]))
+    results = [_erlang_required(*row) for row in rest.iter_rows()]
+    solved = pl.concat([
+        many.with_columns(pl.Series("required", required, dtype=pl.Int64)),
+        rest.with_columns(pl.Series("required", results, dtype=pl.Int64)),
+    ])
     cells = cells.join(solved, on=inputs, how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("calls") == 0).then(0).otherwise(pl.col("required")).alias("required"),
     ).with_columns(
