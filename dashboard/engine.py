@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import polars as pl
 from sqlalchemy import Engine
 
-from dashboard import config, rollups, schema
+from dashboard import config, medians, rollups, schema
 from dashboard.auth import Scope
 from dashboard import metrics as m
 from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
@@ -120,8 +120,10 @@ def compute_kpis(
     SOURCE: "rollup" reads the contacts' statistics from the rollup tables
     (dashboard.rollups), "raw" aggregates the raw contacts; "auto" (the default) takes
     the rollups when a full rebuild has marked them complete and they can answer exactly
-    (default holiday calendar, thresholds within schema.WAIT_CAP), else the raw rows.
-    Both give the same figures (tests/test_rollups.py).
+    (default holiday calendar, thresholds within schema.WAIT_CAP), else the raw rows;
+    team presence and acts likewise come from the staff rollups unless SOURCE is "raw"
+    (presence: when the opening hours fall on quarter hours). Both give the same
+    figures (tests/test_rollups.py).
     """
     if source not in ("auto", "rollup", "raw"):
         raise ValueError(f"source must be auto, rollup or raw, got {source!r}")
@@ -161,24 +163,41 @@ def compute_kpis(
             frames, cells, patience = _raw_stats(
                 conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
                 overrides, defaults, calendar, period_lo)
-        act_counts = None if "acts" in unavailable else q_acts.act_counts(conn, filters, src)
-        sessions = (
-            None if "agent_hours" in unavailable
-            else q_sessions.session_rows(conn, filters, period_lo, period_hi)
-        )
-        hours = _team_sites(q_staffing.site_hours(conn), filters) if team else None
+        # Team presence and acts: from the staff rollups when complete and exact.
+        staff = source != "raw" and rollups.staff_complete(conn)
+        act_counts = None
+        if "acts" not in unavailable:
+            acts_table = q_rollups.acts_table(src, filters) if staff else None
+            act_counts = (q_rollups.act_counts(conn, filters, src, acts_table)
+                          if acts_table is not None
+                          else q_acts.act_counts(conn, filters, src))
+        slot_base = "slot" in by
+        hours = windows = None
+        if team:
+            hours = _team_sites(q_staffing.site_hours(conn), filters)
+            windows = m.open_windows(hours, filters.start, filters.end, calendar)
+        presence = sessions = None
+        if "agent_hours" not in unavailable:
+            if staff and team and m.windows_on_quarters(windows):
+                presence = q_rollups.presence_rows(conn, filters)
+            elif staff and not team and not slot_base:
+                presence = q_rollups.agent_day_rows(conn, filters, src)
+            else:
+                sessions = q_sessions.session_rows(conn, filters, period_lo, period_hi)
         needs_patience = team and overrides.erlang_a and overrides.patience_seconds is None
         patience = patience() if needs_patience else None
 
     if act_counts is not None:
         frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
-    slot_base = "slot" in by
-    windows = None
     if team:
-        windows = m.open_windows(hours, filters.start, filters.end, calendar)
         grid = m.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
         cells = m.required_from_inputs(cells, grid, _targets(hours, patience, overrides, defaults))
         frames.append(m.required_stats(m.with_group_keys(cells, by), by))
+    if presence is not None:
+        frames.append(m.session_stats(m.with_group_keys(presence, by), by))
+        if team:
+            inside = m.base_logged_quarters(presence, windows, slot_base=slot_base)
+            frames.append(m.base_logged_stats(m.with_group_keys(inside, by), by))
     if sessions is not None:
         pieces = m.session_pieces(
             sessions, sites, filters.start, filters.end,
@@ -294,19 +313,10 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
         contact = keyed.select(aggs) if keyed.height else keyed.select(*q_rollups.CONTACT_SUMS,
                                                                        "ph_max_wait")
     frames = [m._cast_stats(contact)]
-    # Medians: in SQL when every key is a column of the delays table, else from the delays.
     wants_email = not filters.channels or "email" in filters.channels
     d_src = [c for c in src if c != "channel"]
-    direct = not ({"week", "month", "campaign"} & set(by))
     if wants_email:
-        delays = q_rollups.reply_delays(conn, filters, d_src, middle_only=direct)
-        if "channel" in src:
-            delays = delays.with_columns(pl.lit("email").alias("channel"))
-        delays = m.with_group_keys(delays, by, campaigns)
-        frames.append(m.email_stats(
-            delays.with_columns(pl.lit(True).alias("replied"), pl.lit(False).alias("within_48h"),
-                                pl.lit(False).alias("within_5wd")), by
-        ).select(*by, "em_reply_us"))
+        frames.append(_reply_medians(conn, filters, by, d_src, campaigns, "channel" in src))
     if "backlog" not in unavailable and wants_email:
         keep = m.backlog_level_keys(by)
         b_src = [c for c in m.source_columns(keep) if c != "channel"]
@@ -327,10 +337,45 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
                 return_dtype=pl.Float64).alias("_t"))
 
     def patience() -> pl.DataFrame:
+        site_table = q_rollups.pick_table(("site",), filters) if coarse_ok else q_rollups.R
         return m.patience_from_stats(m._cast_stats(
-            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s, q_rollups.R)))
+            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s, site_table)))
 
     return frames, cells, patience
+
+
+def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.DataFrame:
+    """`em_reply_us` per group (its middle reply delays): the bin counts locate the
+    middle ranks, then only the delays of those bins are read (dashboard.medians)."""
+    def keyed(frame: pl.DataFrame) -> pl.DataFrame:
+        if with_channel:
+            frame = frame.with_columns(pl.lit("email").alias("channel"))
+        return m.with_group_keys(frame, by, campaigns)
+
+    hist = q_rollups.reply_histogram(conn, filters, columns)
+    wanted = medians.middle_positions(keyed(hist), by)
+    direct = [d for d in by if d != "channel"]
+    if wanted.height <= SMALL_MEDIANS and set(direct) <= PLAIN_KEYS:
+        # A few groups keyed by plain columns: each middle delay by its own query, which
+        # sorts one bin of one group only.
+        found = [
+            (*row[:len(by)], q_rollups.delay_at(
+                conn, filters, {m.DIM_SOURCES[d][0]: value for d, value in zip(by, row)
+                                if d != "channel"}, row[-2], row[-1]))
+            for row in wanted.select(*by, "reply_bin", "pos").rows()]
+        picked = pl.DataFrame(found, schema={**dict(wanted.select(*by).schema),
+                                             "reply_us": pl.Int64}, orient="row")
+        if not by:
+            return m._cast_stats(picked.select(pl.col("reply_us").implode().alias(
+                "em_reply_us")))
+        return m._cast_stats(picked.group_by(list(by)).agg(
+            pl.col("reply_us").alias("em_reply_us")))
+    rows = q_rollups.delays_in_bins(conn, filters, columns, medians.bin_ranges(wanted))
+    return medians.pick_middles(keyed(rows), wanted, by)
+
+
+SMALL_MEDIANS = 16  # middle delays fetched one query each below this many
+PLAIN_KEYS = {"site", "department", "queue", "agent"}  # group key = the column's value
 
 
 def _default(override: int | None, default: int) -> int:

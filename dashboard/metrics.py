@@ -902,6 +902,32 @@ def base_logged_pieces(
     )
 
 
+def windows_on_quarters(windows: pl.DataFrame) -> bool:
+    """Whether every opening window (open_windows) starts and ends on a UTC quarter hour:
+    then a 15-minute piece of presence is wholly inside or outside it."""
+    quarter = 15 * 60 * 1_000_000
+    return windows.height == 0 or bool(windows.select(
+        ((pl.col("open_lo").dt.epoch("us") % quarter == 0)
+         & (pl.col("open_hi").dt.epoch("us") % quarter == 0)).all()).item())
+
+
+def base_logged_quarters(
+    quarters: pl.DataFrame, windows: pl.DataFrame, *, slot_base: bool
+) -> pl.DataFrame:
+    """Presence per UTC quarter hour (rollup_presence rows: `site`, `local_date`, `q_at`,
+    `logged_us`) plus `base_logged_us`, as base_logged_pieces gives for the sessions'
+    pieces; exact when windows_on_quarters(WINDOWS)."""
+    frame = quarters.join(windows, on=["site", "local_date"], how="left")
+    inside = pl.col("open_lo").is_not_null()
+    if not slot_base:
+        inside = inside & (pl.col("q_at") >= pl.col("open_lo")) & (
+            pl.col("q_at") + pl.duration(minutes=15) <= pl.col("open_hi"))
+    return frame.with_columns(
+        pl.when(inside).then(pl.col("logged_us")).otherwise(0).cast(pl.Int64)
+        .alias("base_logged_us")
+    ).drop("open_lo", "open_hi")
+
+
 def base_logged_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Keyed pieces (base_logged_pieces) → `st_base_logged_us` per group."""
     return _cast_stats(

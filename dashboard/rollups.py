@@ -14,6 +14,18 @@ dashboard.metrics (e-mail flags, repeat flags), so a rollup is exact by construc
 
 A contact's repeat flag depends on the same caller's later contacts (any site, up to 7
 days): refreshing (site, D) therefore also recomputes every site's days D−8..D.
+
+The "staff" rollups, complete once a rebuild has set app_meta `rollups_staff`:
+
+- `rollup_presence`: agents' logged-in time per site × local date × UTC quarter hour (the
+  15-minute pieces of dashboard.metrics.session_pieces, summed over the agents);
+- `rollup_agent_days`: each agent's logged-in time per local day;
+- `rollup_acts`, `rollup_agent_acts`: acts per local date × site × département, and per
+  local date × site × agent.
+
+A session belongs to the local date it starts on but its pieces can fall on the next
+days: refreshing the sessions of (site, D) recomputes D up to the day the longest of them
+ends (at least D+1).
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ import json
 from collections.abc import Iterable
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from dashboard import config
 from dashboard.db import copy_frame
@@ -32,15 +44,26 @@ from dashboard import schema
 from dashboard.localtime import with_local_columns
 from queries import contacts as q_contacts
 from queries import reference as q_reference
+from queries import sessions as q_sessions
 
 META_KEY = "rollups"
-META_VALUE = "1"  # bump when the rollups' definition changes: forces a rebuild
+# Bump when the rollups' definition changes: the engine reads raw rows until a rebuild.
+# 2: rollup_agents, reply-delay bins, rollup_email_hist and rollup_email_flow_daily.
+META_VALUE = "2"
 REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
 INSERT_BATCH = 20_000
 TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
-          schema.rollup_email_delays, schema.rollup_email_flow)
+          schema.rollup_agents, schema.rollup_email_delays, schema.rollup_email_hist,
+          schema.rollup_email_flow, schema.rollup_email_flow_daily)
+_COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5}  # grain columns
 THRESHOLDS_KEY = "rollup_thresholds"
 _DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
+TABLE_BY_NAME = {t.name: t for t in (schema.rollup_daily, schema.rollup_slots,
+                                     schema.rollup_agents)}
+STAFF_KEY = "rollups_staff"
+STAFF_VALUE = "1"  # bump when the staff rollups' definition changes: rebuild needed
+STAFF_TABLES = (schema.rollup_presence, schema.rollup_agent_days, schema.rollup_acts,
+                schema.rollup_agent_acts)
 
 
 def _date_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -100,9 +123,8 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         short.alias("_short_f"),
         pl.when(abandoned & ~short).then(wait).alias("_long_wait"),
     )
-    for name, table in (("rollup_daily", schema.rollup_daily),
-                        ("rollup_slots", schema.rollup_slots)):
-        grain = [c.name for c in table.c][: 6 if name == "rollup_daily" else 7]
+    for name, width in _COARSE.items():
+        grain = [c.name for c in TABLE_BY_NAME[name].c][:width]
         parts = [
             phone.group_by(grain).agg(
                 pl.len().alias("n"), wait.count().alias("wait_n"), wait.sum().alias("wait_sum"),
@@ -143,9 +165,9 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     )
     contacts = pl.concat([phone_roll, email_roll], how="vertical_relaxed")
     out_frames = {}
-    for name, table in (("rollup_daily", schema.rollup_daily),
-                        ("rollup_slots", schema.rollup_slots)):
-        grain = [c.name for c in table.c][: 6 if name == "rollup_daily" else 7]
+    for name, width in _COARSE.items():
+        table = TABLE_BY_NAME[name]
+        grain = [c.name for c in table.c][:width]
         emails_coarse = email_roll.group_by(grain).agg(
             pl.col("n").sum(), pl.col("wait_n").sum(), pl.col("wait_sum").sum(),
             pl.col("wait_max").max(), pl.col("handle_sum").sum(),
@@ -156,7 +178,10 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         out_frames[name] = pl.concat([*coarse[name], emails_coarse], how="vertical_relaxed"
                                      ).select(c.name for c in table.c)
     delays = flagged.filter(pl.col("replied")).select(
-        "local_date", "local_slot", "site", "department", "queue", "agent_id", "reply_us")
+        "local_date", "local_slot", "site", "department", "queue", "agent_id", "reply_us"
+    ).with_columns(reply_bins(pl.col("reply_us")).alias("reply_bin"))
+    hist = delays.group_by("local_date", "site", "department", "queue", "reply_bin").agg(
+        pl.len().alias("n"))
     # The day an e-mail leaves the stock: its first reply's local date, not before receipt.
     tz = site_rows.select("site", "timezone")
     out = with_local_columns(
@@ -171,9 +196,21 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     return {
         "rollup_contacts": contacts.select(c.name for c in schema.rollup_contacts.c),
         "rollup_email_delays": delays.select(c.name for c in schema.rollup_email_delays.c),
+        "rollup_email_hist": hist.select(
+            pl.col(c.name).cast(pl.Int64) if c.name == "n" else pl.col(c.name)
+            for c in schema.rollup_email_hist.c),
         "rollup_email_flow": flow.select(c.name for c in schema.rollup_email_flow.c),
+        "rollup_email_flow_daily": flow.group_by(
+            "local_date", "site", "department", "queue", "out_date").agg(
+            pl.col("n").sum()).select(c.name for c in schema.rollup_email_flow_daily.c),
         **out_frames,
     }
+
+
+def reply_bins(reply_us: pl.Expr) -> pl.Expr:
+    """The bin (schema.REPLY_BIN_EDGES) of each reply delay in microseconds."""
+    edges = pl.Series(schema.REPLY_BIN_EDGES, dtype=pl.Int64)
+    return pl.lit(edges).search_sorted(reply_us, side="right").cast(pl.Int16)
 
 
 def _handled_aggs() -> list[pl.Expr]:
@@ -194,15 +231,18 @@ def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
         copy_frame(conn, f'"{table.name}"', frame)
         return
     frame = frame.with_columns(
-        pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date)
+        pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
+    ).with_columns(  # SQLAlchemy's own text form of a DateTime on SQLite
+        pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%6f") for c, t in frame.schema.items()
+        if isinstance(t, pl.Datetime))
     cols = ", ".join(f'"{c}"' for c in frame.columns)
     sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" * frame.width)})'
     for offset in range(0, frame.height, INSERT_BATCH):
         conn.exec_driver_sql(sql, frame.slice(offset, INSERT_BATCH).rows())
 
 
-def _write(conn: Connection, frames: dict[str, pl.DataFrame]) -> None:
-    for table in TABLES:
+def _write(conn: Connection, frames: dict[str, pl.DataFrame], tables=TABLES) -> None:
+    for table in tables:
         _insert(conn, table, frames[table.name])
 
 
@@ -261,13 +301,178 @@ def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str,
             day = hi + dt.timedelta(days=1)
     with engine.begin() as conn:
         conn.execute(schema.app_meta.insert().values(key=META_KEY, value=META_VALUE))
+    counts.update(rebuild_staff(engine, chunk_days=chunk_days))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in TABLES:
+        for table in (*TABLES, *STAFF_TABLES):
             conn.exec_driver_sql(f'ANALYZE "{table.name}"')
         if conn.dialect.name == "sqlite":
             # Fold the WAL back into the file, so that it can be moved or copied alone.
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return counts
+
+
+def compute_presence(conn: Connection, start: dt.date, end: dt.date,
+                     sites: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
+    """rollup_presence and rollup_agent_days rows of local dates START..END (of SITES,
+    all when empty), from the sessions overlapping them."""
+    from dashboard.engine import Filters  # the engine imports the rollup queries
+
+    site_rows = q_reference.site_settings(conn)
+    if sites:
+        site_rows = site_rows.filter(pl.col("site").is_in(list(sites)))
+    empty = {t.name: pl.DataFrame(schema={c.name: _DTYPES[c.name] for c in t.c})
+             for t in (schema.rollup_presence, schema.rollup_agent_days)}
+    bounds = m.site_period_bounds(site_rows, start, end)
+    if bounds.height == 0:
+        return empty
+    sessions = q_sessions.session_rows(conn, Filters(start, end, sites=sites),
+                                       bounds["lo"].min(), bounds["hi"].max())
+    if sessions.height == 0:
+        return empty
+    pieces = m.session_pieces(sessions, site_rows, start, end, by_day=True, by_slot=True)
+    presence = pieces.group_by("site", "local_date", "local_slot", "_g").agg(
+        pl.col("logged_us").sum()).rename({"_g": "q_at"})
+    agent_days = pieces.group_by("site", "agent_id", "local_date").agg(
+        pl.col("logged_us").sum())
+    return {
+        t.name: frame.select(pl.col(c.name).cast(_DTYPES[c.name]) for c in t.c)
+        for t, frame in ((schema.rollup_presence, presence),
+                         (schema.rollup_agent_days, agent_days))
+    }
+
+
+_DTYPES = {"site": pl.String, "agent_id": pl.String, "local_date": pl.Date,
+           "local_slot": pl.Int16, "q_at": pl.Datetime("us"), "logged_us": pl.Int64}
+
+
+def _write_acts(conn: Connection, lo: dt.date | None = None, hi: dt.date | None = None,
+                site: str | None = None) -> None:
+    """rollup_acts and rollup_agent_acts rows counted in SQL from the acts (of SITE,
+    local dates LO..HI)."""
+    a = schema.acts
+    conds = []
+    if lo is not None:
+        conds.append(a.c.local_date.between(lo, hi))
+    if site is not None:
+        conds.append(a.c.site == site)
+    for table, last in ((schema.rollup_acts, "department"), (schema.rollup_agent_acts,
+                                                             "agent_id")):
+        keys = [a.c.local_date, a.c.site, a.c[last]]
+        conn.execute(table.insert().from_select(
+            ["local_date", "site", last, "n"],
+            select(*keys, func.count()).where(*conds).group_by(*keys)))
+
+
+def refresh_acts(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) -> int:
+    """Recompute rollup_acts for the (site, local_date) pairs SITE_DAYS in CONN's
+    transaction; returns the number of pairs."""
+    pairs = set(site_days)
+    for site, days in sorted(_by_site(pairs).items()):
+        for lo, hi in _date_ranges(days):
+            for r in STAFF_TABLES[2:]:
+                conn.execute(delete(r).where(r.c.site == site, r.c.local_date.between(lo, hi)))
+            _write_acts(conn, lo, hi, site)
+    return len(pairs)
+
+
+def session_reach(conn: Connection, site_days: Iterable[tuple[str, dt.date]]
+                  ) -> dict[str, dt.date]:
+    """Per site, the last local day reached by its sessions starting on SITE_DAYS."""
+    s = schema.agent_sessions
+    tz = dict(q_reference.site_settings(conn).select("site", "timezone").iter_rows())
+    out: dict[str, dt.date] = {}
+    for site, days in sorted(_by_site(site_days).items()):
+        for lo, hi in _date_ranges(days):
+            last_end = conn.execute(select(func.max(s.c.end_at)).where(
+                s.c.site == site, s.c.local_date.between(lo, hi))).scalar()
+            if last_end is not None:
+                day = _local_date(_as_datetime(last_end), tz.get(site))
+                out[site] = max(day, out.get(site, day))
+    return out
+
+
+def refresh_sessions(conn: Connection, site_days: Iterable[tuple[str, dt.date]],
+                     reach: dict[str, dt.date] | None = None) -> int:
+    """Recompute rollup_presence and rollup_agent_days for the sessions starting on the
+    (site, local_date) pairs SITE_DAYS: each day D up to the last day they reach (and
+    REACH[site], the last day the same sessions reached before they changed: pass
+    session_reach's answer taken before the change), at least D+1. Returns the days."""
+    pairs = set(site_days)
+    after = session_reach(conn, pairs)
+    reach = reach or {}
+    done = 0
+    for site, days in sorted(_by_site(pairs).items()):
+        for lo, hi in _date_ranges(days):
+            end = max(d for d in (hi + dt.timedelta(days=1), after.get(site), reach.get(site))
+                      if d is not None)
+            for table in STAFF_TABLES[:2]:
+                conn.execute(delete(table).where(table.c.site == site,
+                                                 table.c.local_date.between(lo, end)))
+            _write(conn, compute_presence(conn, lo, end, (site,)), STAFF_TABLES[:2])
+            done += (end - lo).days + 1
+    return done
+
+
+def _by_site(site_days: Iterable[tuple[str, dt.date]]) -> dict[str, set[dt.date]]:
+    out: dict[str, set[dt.date]] = {}
+    for site, day in site_days:
+        out.setdefault(site, set()).add(day)
+    return out
+
+
+def rebuild_staff(engine: Engine, *, chunk_days: int = 31) -> dict[str, int]:
+    """Empty the staff rollups and compute them again from every session and act (a
+    chunk of local days at a time); marks them complete. Returns row counts."""
+    s = schema.agent_sessions
+    with engine.begin() as conn:
+        for table in STAFF_TABLES:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
+            else:
+                conn.execute(delete(table))
+        conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == STAFF_KEY))
+        _write_acts(conn)
+        first = conn.execute(select(func.min(s.c.local_date))).scalar()
+        last_end = conn.execute(select(func.max(s.c.end_at))).scalar()
+    counts = {t.name: 0 for t in STAFF_TABLES}
+    if first is not None:
+        # Every zone's local date of the last end is at most a day after its UTC date.
+        day, last = _as_date(first), _as_datetime(last_end).date() + dt.timedelta(days=1)
+        while day <= last:
+            hi = min(last, day + dt.timedelta(days=chunk_days - 1))
+            with engine.begin() as conn:
+                frames = compute_presence(conn, day, hi)
+                _write(conn, frames, STAFF_TABLES[:2])
+            for name, frame in frames.items():
+                counts[name] += frame.height
+            day = hi + dt.timedelta(days=1)
+    with engine.begin() as conn:
+        for table in STAFF_TABLES[2:]:
+            counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar()
+        conn.execute(schema.app_meta.insert().values(key=STAFF_KEY, value=STAFF_VALUE))
+    return counts
+
+
+def staff_complete(conn: Connection) -> bool:
+    """True when the staff rollups (presence, agent days, acts) are complete."""
+    value = conn.execute(
+        select(schema.app_meta.c.value).where(schema.app_meta.c.key == STAFF_KEY)
+    ).scalar()
+    return value == STAFF_VALUE
+
+
+def _as_datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def _local_date(utc: dt.datetime, timezone: str | None) -> dt.date:
+    frame = with_local_columns(
+        pl.DataFrame({"t": [utc], "tz": [timezone or "Europe/Paris"]},
+                     schema={"t": pl.Datetime("us"), "tz": pl.String}),
+        "t", "tz", "d", None)
+    return frame["d"][0]
 
 
 def rollups_complete(conn: Connection) -> bool:

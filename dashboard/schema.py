@@ -268,8 +268,14 @@ rollup_contacts = Table(
     Index(None, "site", "local_date"),
 )
 
+# Reply delays fall into geometric bins (8 per doubling, from 1 s to 2^23 s ≈ 97 days):
+# bin k holds the delays d with REPLY_BIN_EDGES[k-1] <= d < REPLY_BIN_EDGES[k] (µs;
+# bin 0 below 1 s, the last bin beyond the last edge). A median is found in two steps:
+# the bin holding the middle rank from the counts, then the delays of that bin only.
+REPLY_BIN_EDGES = tuple(round(1_000_000 * 2 ** (k / 8)) for k in range(8 * 23 + 1))
+
 # Grain: one row per replied e-mail (local date of receipt); the exact reply delay the
-# median needs, narrow, so that the median is taken in SQL (window functions).
+# median needs and its bin.
 rollup_email_delays = Table(
     "rollup_email_delays",
     metadata,
@@ -280,6 +286,22 @@ rollup_email_delays = Table(
     Column("queue", String(64)),
     Column("agent_id", String(64)),
     Column("reply_us", BigInteger, nullable=False),
+    Column("reply_bin", SmallInteger),
+    Index(None, "local_date", "site"),
+    Index(None, "reply_bin", "local_date"),
+)
+
+# Grain: local date × site × département × queue × reply bin: replied e-mails (the
+# counts that locate a median's bin without reading every delay).
+rollup_email_hist = Table(
+    "rollup_email_hist",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("queue", String(64)),
+    Column("reply_bin", SmallInteger, nullable=False),
+    Column("n", Integer, nullable=False),
     Index(None, "local_date", "site"),
 )
 
@@ -300,21 +322,41 @@ rollup_email_flow = Table(
     Index(None, "out_date"),
 )
 
+# The same flows without the agent (the stock of a site, département or queue): a few
+# rows per day where rollup_email_flow has one per agent.
+rollup_email_flow_daily = Table(
+    "rollup_email_flow_daily",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("queue", String(64)),
+    Column("out_date", Date),
+    Column("n", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+)
+
 
 # Coarser grains of rollup_contacts, without the wait histogram: the threshold-dependent
 # counts are taken at the thresholds recorded in app_meta `rollup_thresholds` (the sites'
 # own at rebuild time). Grain: local date × site × département × channel × queue ×
-# outcome (rollup_daily), and the same × local slot (rollup_slots).
-def _baked_rollup(name: str, with_slot: bool) -> Table:
-    cols = [Column("local_date", Date, nullable=False)]
-    if with_slot:
-        cols.append(Column("local_slot", SmallInteger, nullable=False))
+# outcome (rollup_daily), the same × local slot (rollup_slots), and local date × site ×
+# channel × agent × outcome (rollup_agents).
+_GRAIN_COLUMNS = {
+    "local_date": lambda: Column("local_date", Date, nullable=False),
+    "local_slot": lambda: Column("local_slot", SmallInteger, nullable=False),
+    "site": lambda: Column("site", String(32), nullable=False),
+    "department": lambda: Column("department", String(3), nullable=False),
+    "channel": lambda: Column("channel", String(8), nullable=False),
+    "queue": lambda: Column("queue", String(64)),
+    "agent_id": lambda: Column("agent_id", String(64)),
+    "outcome": lambda: Column("outcome", String(16), nullable=False),
+}
+
+
+def _baked_rollup(name: str, grain: tuple[str, ...]) -> Table:
+    cols = [_GRAIN_COLUMNS[c]() for c in grain]
     cols += [
-        Column("site", String(32), nullable=False),
-        Column("department", String(3), nullable=False),
-        Column("channel", String(8), nullable=False),
-        Column("queue", String(64)),
-        Column("outcome", String(16), nullable=False),
         Column("n", Integer, nullable=False),
         Column("wait_n", Integer, nullable=False),
         Column("wait_sum", BigInteger, nullable=False),
@@ -336,5 +378,61 @@ def _baked_rollup(name: str, with_slot: bool) -> Table:
     return Table(name, metadata, *cols)
 
 
-rollup_daily = _baked_rollup("rollup_daily", with_slot=False)
-rollup_slots = _baked_rollup("rollup_slots", with_slot=True)
+_GRAIN = ("local_date", "site", "department", "channel", "queue", "outcome")
+rollup_daily = _baked_rollup("rollup_daily", _GRAIN)
+rollup_slots = _baked_rollup("rollup_slots", ("local_date", "local_slot", *_GRAIN[1:]))
+# Per agent, without département, queue or slot: the agents' tables and own page.
+rollup_agents = _baked_rollup(
+    "rollup_agents", ("local_date", "site", "channel", "agent_id", "outcome"))
+
+
+# Team presence and acts (dashboard.rollups, "staff" rollups). Each row belongs to one
+# (site, local_date), like the contact rollups.
+
+# Grain: site × local date × UTC quarter hour `q_at` (start of a 15-minute piece of UTC
+# time; every real UTC offset is a multiple of 15 min, so a piece lies in one local slot):
+# the microseconds the site's agents were logged in during it, summed over the agents.
+rollup_presence = Table(
+    "rollup_presence",
+    metadata,
+    Column("site", String(32), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("q_at", DateTime, nullable=False),
+    Column("logged_us", BigInteger, nullable=False),
+    Index(None, "local_date", "site"),
+)
+
+# Grain: site × agent × local date: the microseconds the agent was logged in that day.
+rollup_agent_days = Table(
+    "rollup_agent_days",
+    metadata,
+    Column("site", String(32), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("logged_us", BigInteger, nullable=False),
+    Index(None, "local_date", "site"),
+    Index(None, "agent_id", "local_date"),
+)
+
+# Grain: local date × site × département: acts performed.
+rollup_acts = Table(
+    "rollup_acts",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+)
+
+# Grain: local date × site × agent: acts performed.
+rollup_agent_acts = Table(
+    "rollup_agent_acts",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("n", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+)

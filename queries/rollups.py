@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
-from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, select
+from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, or_, select
 
 from dashboard import schema
 from queries._common import SOURCE_DTYPES, fetch, row_conditions
@@ -47,12 +47,17 @@ def _sum(cond, value, table):
 
 def pick_table(columns: Sequence[str], filters: Filters):
     """The coarsest contact rollup that has COLUMNS and the filters' and scope's columns:
-    rollup_daily, rollup_slots, else rollup_contacts (agents)."""
+    rollup_daily, rollup_slots, rollup_agents, else rollup_contacts."""
     needed = set(columns)
     if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
         needed.add("agent_id")
+    if filters.departments:
+        needed.add("department")
+    if filters.queues:
+        needed.add("queue")
     if "agent_id" in needed:
-        return R
+        agents = schema.rollup_agents
+        return agents if needed <= {c.name for c in agents.c} else R
     return schema.rollup_slots if "local_slot" in needed else schema.rollup_daily
 
 
@@ -148,29 +153,63 @@ def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> 
     return out.with_columns(pl.col("_h").cast(pl.Float64))
 
 
-def reply_delays(
-    conn: Connection, filters: Filters, columns: Sequence[str], *, middle_only: bool
-) -> pl.DataFrame:
-    """Reply delays (`reply_us`) of the period's replied e-mails with COLUMNS (no channel).
+H = schema.rollup_email_hist
+HIST_COLUMNS = ("local_date", "site", "department", "queue")
 
-    MIDDLE_ONLY: per value of COLUMNS only the one or two middle delays (their median is
-    the group's median), chosen in SQL with window functions.
-    """
-    cols = [D.c[name] for name in columns]
-    conds = [D.c.local_date.between(filters.start, filters.end), *row_conditions(D, filters)]
-    sch = {name: SOURCE_DTYPES[name] for name in columns} | {"reply_us": pl.Int64}
-    if not middle_only:
-        return fetch(conn, select(*cols, D.c.reply_us).where(*conds), sch)
-    part = {"partition_by": cols} if cols else {}
-    inner = select(
-        *cols, D.c.reply_us,
-        func.row_number().over(order_by=D.c.reply_us, **part).label("rn"),
-        func.count().over(**part).label("cnt"),
-    ).where(*conds).subquery()
-    stmt = select(*[inner.c[name] for name in columns], inner.c.reply_us).where(
-        inner.c.rn.in_([(inner.c.cnt + 1) // 2, (inner.c.cnt + 2) // 2])
+
+def reply_histogram(conn: Connection, filters: Filters, columns: Sequence[str]) -> pl.DataFrame:
+    """Replied e-mails of the period per value of COLUMNS (no channel) and reply bin:
+    `reply_bin`, `n`, and `_lo`, `_hi`, their first and last local date. From
+    rollup_email_hist when it has COLUMNS and the filters' and scope's columns, else
+    counted on rollup_email_delays."""
+    small = (set(columns) <= set(HIST_COLUMNS) and not filters.agents
+             and not (filters.scope is not None and filters.scope.role == "agent"))
+    t = H if small else D
+    cols = [t.c[name] for name in columns]
+    count = func.sum(H.c.n) if small else func.count()
+    stmt = (
+        select(*cols, t.c.reply_bin, cast(count, BigInteger).label("n"),
+               func.min(t.c.local_date).label("_lo"), func.max(t.c.local_date).label("_hi"))
+        .where(t.c.local_date.between(filters.start, filters.end), *row_conditions(t, filters))
+        .group_by(*cols, t.c.reply_bin)
     )
+    sch = {name: SOURCE_DTYPES[name] for name in columns}
+    return fetch(conn, stmt, sch | {"reply_bin": pl.Int16, "n": pl.Int64, "_lo": pl.Date,
+                                    "_hi": pl.Date})
+
+
+def delays_in_bins(
+    conn: Connection, filters: Filters, columns: Sequence[str],
+    ranges: Sequence[tuple[int, dt.date, dt.date]],
+) -> pl.DataFrame:
+    """COLUMNS, `reply_bin` and `reply_us` of the period's replied e-mails whose bin and
+    local date match one of RANGES: (bin, first local date, last local date)."""
+    cols = [D.c[name] for name in columns]
+    sch = {name: SOURCE_DTYPES[name] for name in columns}
+    sch |= {"reply_bin": pl.Int16, "reply_us": pl.Int64}
+    if not ranges:
+        return pl.DataFrame(schema=sch)
+    match = or_(*[and_(D.c.reply_bin == b, D.c.local_date.between(lo, hi))
+                  for b, lo, hi in ranges])
+    stmt = select(*cols, D.c.reply_bin, D.c.reply_us).where(
+        D.c.local_date.between(filters.start, filters.end), match,
+        *row_conditions(D, filters))
     return fetch(conn, stmt, sch)
+
+
+def delay_at(conn: Connection, filters: Filters, keys: Mapping[str, object], reply_bin: int,
+             pos: int) -> int | None:
+    """The POS-th smallest delay (from 1) of bin REPLY_BIN among the period's replied
+    e-mails whose columns equal KEYS (None: null)."""
+    conds = [D.c[name].is_(None) if value is None else D.c[name] == value
+             for name, value in keys.items()]
+    stmt = (
+        select(D.c.reply_us)
+        .where(D.c.local_date.between(filters.start, filters.end), D.c.reply_bin == reply_bin,
+               *conds, *row_conditions(D, filters))
+        .order_by(D.c.reply_us).offset(pos - 1).limit(1)
+    )
+    return conn.execute(stmt).scalar()
 
 
 def backlog_events(
@@ -178,16 +217,20 @@ def backlog_events(
 ) -> pl.DataFrame:
     """Changes of the e-mail stock per value of COLUMNS (site, département, queue, agent)
     and local day up to the period's end: `_d` = received that day − left that day.
-    Changes before SINCE are summed on the day before it."""
-    cols = [F.c[name] for name in columns]
-    conds = [F.c.local_date <= filters.end, *row_conditions(F, filters)]
-    total = cast(func.sum(F.c.n), BigInteger)
+    Changes before SINCE are summed on the day before it. Without agents, from
+    rollup_email_flow_daily."""
+    agents = ("agent_id" in columns or filters.agents
+              or (filters.scope is not None and filters.scope.role == "agent"))
+    t = F if agents else schema.rollup_email_flow_daily
+    cols = [t.c[name] for name in columns]
+    conds = [t.c.local_date <= filters.end, *row_conditions(t, filters)]
+    total = cast(func.sum(t.c.n), BigInteger)
     sch = {name: SOURCE_DTYPES[name] for name in columns}
-    inflow = fetch(conn, select(*cols, F.c.local_date, total).where(*conds)
-                   .group_by(*cols, F.c.local_date),
+    inflow = fetch(conn, select(*cols, t.c.local_date, total).where(*conds)
+                   .group_by(*cols, t.c.local_date),
                    sch | {"local_date": pl.Date, "_d": pl.Int64})
-    outflow = fetch(conn, select(*cols, F.c.out_date, total)
-                    .where(*conds, F.c.out_date.is_not(None)).group_by(*cols, F.c.out_date),
+    outflow = fetch(conn, select(*cols, t.c.out_date, total)
+                    .where(*conds, t.c.out_date.is_not(None)).group_by(*cols, t.c.out_date),
                     sch | {"local_date": pl.Date, "_d": pl.Int64})
     before = since - dt.timedelta(days=1)
     events = pl.concat([inflow, outflow.with_columns(-pl.col("_d"))])
@@ -195,3 +238,64 @@ def backlog_events(
         pl.when(pl.col("local_date") < since).then(pl.lit(before))
         .otherwise(pl.col("local_date")).alias("local_date")
     ).group_by([*columns, "local_date"]).agg(pl.col("_d").sum())
+
+
+# ------------------------------------------------------- team presence and acts (staff)
+
+P = schema.rollup_presence
+AD = schema.rollup_agent_days
+AC = schema.rollup_acts
+AA = schema.rollup_agent_acts
+
+
+def presence_rows(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """The period's rollup_presence rows of the filters' sites and the scope: `site`,
+    `local_date`, `local_slot`, `q_at` (UTC quarter hour), `logged_us` (all agents)."""
+    stmt = select(P.c.site, P.c.local_date, P.c.local_slot, P.c.q_at, P.c.logged_us).where(
+        P.c.local_date.between(filters.start, filters.end),
+        *row_conditions(P, filters, fields=("sites",)))
+    return fetch(conn, stmt, {"site": pl.String, "local_date": pl.Date,
+                              "local_slot": pl.Int16, "q_at": pl.Datetime("us"),
+                              "logged_us": pl.Int64})
+
+
+def agent_day_rows(conn: Connection, filters: Filters, columns: Sequence[str]) -> pl.DataFrame:
+    """Logged-in microseconds (`logged_us`) per value of COLUMNS (site, agent, local date)
+    over the period, from rollup_agent_days, for the filters' sites and agents and the
+    scope."""
+    names = [n for n in dict.fromkeys(("site", *columns)) if n in AD.c]
+    cols = [AD.c[n] for n in names]
+    stmt = (
+        select(*cols, cast(func.sum(AD.c.logged_us), BigInteger).label("logged_us"))
+        .where(AD.c.local_date.between(filters.start, filters.end),
+               *row_conditions(AD, filters, fields=("sites", "agents")))
+        .group_by(*cols)
+    )
+    return fetch(conn, stmt, {n: SOURCE_DTYPES[n] for n in names} | {"logged_us": pl.Int64})
+
+
+def acts_table(columns: Sequence[str], filters: Filters):
+    """The acts rollup that has COLUMNS and the filters' and scope's columns, or None."""
+    needed = {n for n in columns if n in schema.acts.c}
+    if filters.departments:
+        needed.add("department")
+    if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
+        needed.add("agent_id")
+    for table in (AC, AA):
+        if needed <= {c.name for c in table.c}:
+            return table
+    return None
+
+
+def act_counts(conn: Connection, filters: Filters, columns: Sequence[str], table
+               ) -> pl.DataFrame:
+    """queries.acts.act_counts from an acts rollup TABLE (see acts_table)."""
+    names = [n for n in dict.fromkeys(columns) if n in schema.acts.c]
+    cols = [table.c[n] for n in names]
+    stmt = (
+        select(*cols, cast(func.coalesce(func.sum(table.c.n), 0), BigInteger).label("n"))
+        .where(table.c.local_date.between(filters.start, filters.end),
+               *row_conditions(table, filters, fields=("sites", "departments", "agents")))
+        .group_by(*cols)
+    )
+    return fetch(conn, stmt, {n: SOURCE_DTYPES[n] for n in names} | {"n": pl.Int64})

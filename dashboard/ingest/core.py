@@ -283,14 +283,16 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
             tell("merge", stage.rows)
             report.import_id = _record_start(conn, report, started, imported_by)
             _create_sites(conn, new_sites)
+            reach = None
             if stage.rows:
                 classified = stage.classify(report.source, plan.update_columns)
+                reach = _sessions_reach(conn, spec, classified.touched)
                 load.merge_stage(stage, report.source, report.import_id, plan.update_columns)
                 report.inserted = classified.counts.inserted
                 report.updated = classified.counts.updated
                 report.unchanged = classified.counts.unchanged
                 report.touched = classified.touched
-            _refresh_rollups(conn, spec, report.touched)
+            _refresh_rollups(conn, spec, report.touched, reach)
             report.exit_code = 1 if report.rejected else 0
             _record_end(conn, report, "partial" if report.rejected else "loaded")
             conn.commit()
@@ -322,18 +324,34 @@ def _quarantine_late(path: Path, reader: TableReader, superseded: pl.DataFrame, 
                 quarantine.write(hit, reasons, late=True)
 
 
-def _refresh_rollups(conn: Connection, spec: Kind, touched: set) -> None:
+def _sessions_reach(conn: Connection, spec: Kind, touched: set) -> dict | None:
+    """Before the merge: how far the sessions about to change reached (their presence
+    rollups must be recomputed that far even if they now end earlier)."""
+    if spec.name != "agent-sessions" or not touched:
+        return None
+    from dashboard import rollups
+
+    return rollups.session_reach(conn, touched) if rollups.staff_complete(conn) else None
+
+
+def _refresh_rollups(conn: Connection, spec: Kind, touched: set, reach: dict | None = None
+                     ) -> None:
     """Recompute the rollups of the days the import changed, in the merge transaction.
 
-    Only contacts feed the rollups, and only once they are complete (a rebuild ran):
-    before that the engine reads raw rows and a rebuild computes everything anyway.
+    Contacts, sessions and acts feed rollups, refreshed only once complete (a rebuild
+    ran): before that the engine reads raw rows and a rebuild computes everything anyway.
     """
-    if spec.name != "contacts" or not touched:
+    if not touched:
         return
     from dashboard import rollups  # the rollups read the metrics and queries packages
 
-    if rollups.rollups_complete(conn):
+    if spec.name == "contacts" and rollups.rollups_complete(conn):
         rollups.refresh_rollups(conn, touched)
+    elif spec.name in ("agent-sessions", "acts") and rollups.staff_complete(conn):
+        if spec.name == "acts":
+            rollups.refresh_acts(conn, touched)
+        else:
+            rollups.refresh_sessions(conn, touched, reach)
 
 
 def _discard(conn: Connection) -> None:
