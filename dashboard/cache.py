@@ -92,11 +92,13 @@ def kpis(
     filters: kpi_engine.Filters,
     by: tuple[str, ...] = (),
     overrides: kpi_engine.Overrides | None = None,
+    metrics: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
-    """The metrics engine's result for these filters, cached for TTL_SECONDS."""
+    """The metrics engine's result for these filters, cached for TTL_SECONDS (METRICS:
+    the ones the page reads, None for all)."""
     if filters.scope is None:
         raise ValueError("the web app never reads figures without the user's scope")
-    return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides)
+    return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides, metrics=metrics)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -129,11 +131,12 @@ LIVE_TTL_SECONDS = 60  # the day in progress, on a wallboard: fresher than TTL_S
 
 
 @st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner="Calcul des indicateurs…")
-def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = ()) -> pl.DataFrame:
+def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = (),
+              metrics: tuple[str, ...] | None = None) -> pl.DataFrame:
     """As `kpis`, kept one minute only (the Aujourd'hui page and its auto-refresh)."""
     if filters.scope is None:
         raise ValueError("the web app never reads figures without the user's scope")
-    return kpi_engine.compute_kpis(get_engine(url), filters, by)
+    return kpi_engine.compute_kpis(get_engine(url), filters, by, metrics=metrics)
 
 
 @st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)

@@ -114,8 +114,13 @@ def compute_kpis(
     *,
     calendar: HolidayCalendar | None = None,
     source: str = "auto",
+    metrics: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """KPIs of spec/metrics.md for FILTERS: group keys (BY order, sorted), then METRICS.
+
+    METRICS: the keys the caller will read (default: all). The others are null, and the
+    statistics only they need (median reply time, backlog, acts, sessions, Erlang) are
+    not computed; the wanted ones are exactly what a full computation gives.
 
     SOURCE: "rollup" reads the contacts' statistics from the rollup tables
     (dashboard.rollups), "raw" aggregates the raw contacts; "auto" (the default) takes
@@ -132,7 +137,7 @@ def compute_kpis(
     restricted = set(filters.restricted_dimensions())
     if filters.scope is not None and filters.scope.role == "agent":
         restricted.add("agent")  # an agent's own rows: no team measure
-    unavailable = m.unavailable_metrics(by, restricted)
+    unavailable = m.unavailable_metrics(by, restricted) | m.unwanted_metrics(metrics)
     team = "required_agents" not in unavailable
     src = m.source_columns(by)
     phone_src = (*src, "local_date", "local_slot") if team else src
@@ -315,7 +320,7 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
     frames = [m._cast_stats(contact)]
     wants_email = not filters.channels or "email" in filters.channels
     d_src = [c for c in src if c != "channel"]
-    if wants_email:
+    if wants_email and "median_reply_hours" not in unavailable:
         frames.append(_reply_medians(conn, filters, by, d_src, campaigns, "channel" in src))
     if "backlog" not in unavailable and wants_email:
         keep = m.backlog_level_keys(by)

@@ -276,6 +276,38 @@ def unavailable_metrics(by: Sequence[str], restricted: Collection[str] = ()) -> 
     return frozenset(out)
 
 
+# A metric needs the statistics of these others too (their blocks of the engine).
+_NEEDS = {
+    "acts_per_100_handled": {"acts"},
+    "occupancy": {"agent_hours"},
+    "handled_per_agent_hour": {"agent_hours"},
+    "agents_logged_in": {"agent_hours", "required_agents"},
+    "staffing_gap": {"agent_hours", "required_agents"},
+}
+
+
+def all_but(*keys: str) -> tuple[str, ...]:
+    """Every metric key but KEYS (for compute_kpis' `metrics`: what a view does not read)."""
+    unknown = sorted(set(keys) - set(METRIC_KEYS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}")
+    return tuple(k for k in METRIC_KEYS if k not in keys)
+
+
+def unwanted_metrics(wanted: Collection[str] | None) -> frozenset[str]:
+    """Metrics outside WANTED (None: all wanted) and outside what they need to be
+    computed; ValueError for an unknown key."""
+    if wanted is None:
+        return frozenset()
+    unknown = sorted(set(wanted) - set(METRIC_KEYS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; known: {', '.join(METRIC_KEYS)}")
+    keep = set(wanted)
+    for key in wanted:
+        keep |= _NEEDS.get(key, set())
+    return frozenset(METRIC_KEYS) - keep
+
+
 def campaign_names(frame: pl.DataFrame, campaigns: pl.DataFrame | None) -> pl.Series:
     """Campaign name of each row (`local_date`, `department`), HORS_CAMPAGNE outside any.
 

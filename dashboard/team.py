@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 
 from dashboard.auth import Scope
 from dashboard.engine import Filters, compute_kpis
+from dashboard.page_reads import AGENT_OWN
 
 # The agent's page: handled calls and e-mails, handle time, acts, online promotion.
 AGENT_METRICS = ("answered", "emails_replied", "aht_seconds", "acts", "online_promotion_rate")
@@ -134,7 +135,7 @@ def team_medians(
     by = _by(grain)
     filters = Filters(start=start, end=end, channels=channels,
                       scope=Scope("supervisor", site=site))
-    per_agent = compute_kpis(engine, filters, ("agent", *by))
+    per_agent = compute_kpis(engine, filters, ("agent", *by), metrics=AGENT_OWN)
     return medians(per_agent, by)
 
 

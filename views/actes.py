@@ -7,6 +7,7 @@ from dashboard import cache, identity, series, sidebar, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import acts as charts
 from dashboard.metrics import METRICS_BY_KEY
+from dashboard.page_reads import ACTS as READS
 
 SPLITS = {"act_type": "Type d'acte", "department": "Département"}
 TILES = ("acts", "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate")
@@ -74,7 +75,7 @@ if not acts_blind:
             key="dl-acts-breakdown")
 
     st.header("Actes pour 100 contacts traités")
-    per_dept = cache.kpis(url, shared, (grain, "department"))
+    per_dept = cache.kpis(url, shared, (grain, "department"), None, READS)
     per_100 = series.lines_by(per_dept, grain, "acts_per_100_handled", "department", dept_labels)
     if per_100["value"].is_null().all():
         st.info("Aucun contact traité sur la période pour cette sélection.")
@@ -89,7 +90,7 @@ if not acts_blind:
         )
 
 st.header("Promotion des services en ligne et rappels")
-rates = series.lines_of(cache.kpis(url, shared, (grain,)), grain, RATES)
+rates = series.lines_of(cache.kpis(url, shared, (grain,), None, READS), grain, RATES)
 if rates["value"].is_null().all():
     st.info("Aucun contact traité sur la période pour cette sélection.")
 else:
@@ -104,7 +105,7 @@ else:
     )
 
 st.header("Par département")
-by_dept = cache.kpis(url, shared, ("department",))
+by_dept = cache.kpis(url, shared, ("department",), None, READS)
 dept_table = tables.display_table(by_dept, ["department"], TABLE_METRICS, scope=scope,
                                   department_names=dept_names)
 st.dataframe(dept_table, hide_index=True, width="stretch")

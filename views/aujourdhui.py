@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import cache, config, identity, series, sidebar, tables, widgets
+from dashboard import cache, config, identity, page_reads, series, sidebar, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import today as charts
 from dashboard.config import DEFAULT_TIMEZONE, default_thresholds
@@ -145,7 +145,7 @@ def live_view() -> None:
     )
 
     st.header("Au fil de la journée")
-    slots = cache.kpis_live(url, today, ("slot",))
+    slots = cache.kpis_live(url, today, ("slot",), page_reads.TODAY_SLOTS)
     slots = series.complete_slots(series.agents_per_slot(slots),
                                   ["offered", "answered", "abandoned"], ["offered", "agents"])
     if slots.filter(slots["offered"] > 0).height == 0:
@@ -179,7 +179,7 @@ def live_view() -> None:
     periods = cache.coverage_periods(url)
     dept_names = dict(zip(periods["department"], periods["department_name"]))
     st.header("Par département")
-    by_dept = cache.kpis_live(url, today, ("department",))
+    by_dept = cache.kpis_live(url, today, ("department",), page_reads.TODAY_DEPARTMENTS)
     dept_table = tables.display_table(
         by_dept, ["department"], DEPARTMENT_METRICS, scope=scope,
         department_names=dept_names)
@@ -187,7 +187,8 @@ def live_view() -> None:
     widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept")
 
     st.header("Par agent")
-    by_agent = series.active_rows(cache.kpis_live(url, today, ("site", "agent")),
+    by_agent = series.active_rows(cache.kpis_live(url, today, ("site", "agent"),
+                                                  page_reads.TODAY_AGENTS),
                                   ["answered", "emails_replied", "acts", "agent_hours"])
     if by_agent.height == 0:
         st.info("Aucun agent actif ce jour-là pour cette sélection.")

@@ -8,6 +8,7 @@ from dashboard import cache, identity, series, sidebar, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import campaigns as charts
 from dashboard.engine import Filters
+from dashboard.page_reads import CAMPAIGN_LOAD as LOAD_READS
 
 STACKS = {"channel": "Canal", "department": "Département"}
 
@@ -53,7 +54,7 @@ st.caption(f"Du **{series.fr_day(start)}** au **{series.fr_day(end)}**"
 
 selection = Filters(start, end, sites=shared.sites, departments=departments,
                     channels=shared.channels, scope=scope)
-load = series.daily_load(cache.kpis(url, selection, ("day", stack)), stack)
+load = series.daily_load(cache.kpis(url, selection, ("day", stack), None, LOAD_READS), stack)
 totals = series.load_totals(load, start, end)
 if totals["contacts"].sum() == 0:
     st.info(f"Aucun contact reçu du {fmt.fr_date(start)} au {fmt.fr_date(end)} pour cette "
@@ -86,7 +87,8 @@ for name, row in by_name.items():
                    channels=shared.channels, scope=scope)
     # Same grouping as the load chart: the chosen campaign's figures come from the cache.
     daily = series.load_totals(
-        series.daily_load(cache.kpis(url, days, ("day", stack)), stack), *window)
+        series.daily_load(cache.kpis(url, days, ("day", stack), None, LOAD_READS), stack),
+        *window)
     if daily["contacts"].sum() == 0:
         skipped.append(name)
         continue
@@ -110,7 +112,8 @@ if shared.channels == ("email",):
     st.info("Le profil par demi-heure porte sur les appels : choisissez le canal "
             "Téléphone ou aucun canal.")
 else:
-    profile = series.weekday_slot_profile(cache.kpis(url, selection, ("day", "slot")),
+    profile = series.weekday_slot_profile(cache.kpis(url, selection, ("day", "slot"), None,
+                                                     LOAD_READS),
                                           start, end)
     if profile.height == 0:
         st.info("Aucun appel présenté sur la période pour cette sélection.")

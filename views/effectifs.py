@@ -11,6 +11,7 @@ from dashboard import formatting as fmt
 from dashboard.charts import staffing as charts
 from dashboard.config import default_thresholds
 from dashboard.engine import Overrides
+from dashboard.page_reads import TEAM as READS
 
 PAGE = "views/effectifs.py"
 # Shown labels are the values: a widget bound to the URL writes its label there.
@@ -62,7 +63,7 @@ st.caption(
     "sur les jours d'ouverture de la période."
 )
 
-total = cache.kpis(url, team, (), overrides).row(0, named=True)
+total = cache.kpis(url, team, (), overrides, READS).row(0, named=True)
 if not total["offered"] and not total["agent_hours"]:
     st.info("Aucun appel ni agent connecté sur la période et le site choisis : élargissez "
             "la période ou changez de site.")
@@ -79,13 +80,13 @@ tiles[1].metric("Effectif requis (moyenne)", fmt.fr_decimal(total["required_agen
 tiles[2].metric("Écart d'effectif", review.signed_agents(total["staffing_gap"]), border=True)
 tiles[3].metric("Taux d'occupation", fmt.fr_percent(total["occupancy"]), border=True)
 
-by_site = cache.kpis(url, team, ("site",), overrides)
+by_site = cache.kpis(url, team, ("site",), overrides, READS)
 site_table = tables.display_table(by_site, ("site",), TEAM, scope=scope, site_names=site_names)
 st.dataframe(site_table, hide_index=True, width="stretch")
 st.caption(review.team_reading(by_site, "site", site_names))
 
 st.header("Par demi-heure")
-slots = cache.kpis(url, team, ("slot",), overrides)
+slots = cache.kpis(url, team, ("slot",), overrides, READS)
 prof = review.profile(slots)
 if prof.height:
     widgets.chart_block(
@@ -99,7 +100,7 @@ if prof.height:
 else:
     st.info("Aucun appel ni agent connecté sur la période.")
 
-cells = cache.kpis(url, team, ("day", "slot"), overrides)
+cells = cache.kpis(url, team, ("day", "slot"), overrides, READS)
 grid = review.weekday_slot_gap(cells.filter(pl.col("slot").is_in(prof["slot"].to_list())))
 if grid.height:
     widgets.chart_block(
@@ -114,7 +115,7 @@ if grid.height:
     )
 
 st.header("Jours et demi-heures les plus en écart")
-days = cache.kpis(url, team, ("day",), overrides)
+days = cache.kpis(url, team, ("day",), overrides, READS)
 if days["staffing_gap"].drop_nulls().len():
     day_under, day_over = review.staffing_extremes(days, ("day",), TOP_N)
     widgets.chart_block(

@@ -6,7 +6,7 @@ dashboard.team, which returns medians only (no agent row), withheld below MIN_AG
 
 import streamlit as st
 
-from dashboard import cache, identity, sidebar, team, widgets
+from dashboard import cache, identity, page_reads, sidebar, team, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import agent as charts
 from dashboard.engine import Filters
@@ -80,7 +80,7 @@ choice = st.segmented_control(
     help="Semaines ISO (du lundi au dimanche), coupées aux bornes de la période.",
 )
 grain = GRAINS.get(choice, "day")
-own = cache.kpis(url, mine, (grain,))
+own = cache.kpis(url, mine, (grain,), None, page_reads.AGENT_OWN)
 medians = team_medians(grain)
 columns = st.columns(2)
 for i, metric in enumerate(shown):

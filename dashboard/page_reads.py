@@ -1,0 +1,28 @@
+"""The metrics each page's engine calls read (compute_kpis' `metrics`): the costly
+statistics nobody reads — median reply time, e-mail stock, acts, staffing — are skipped.
+
+Shared by the pages (views/) and the benchmark (bench/pages.py), which must make the
+same calls.
+"""
+
+from __future__ import annotations
+
+from dashboard.metrics import all_but
+
+STAFFING = ("agent_hours", "occupancy", "handled_per_agent_hour", "agents_logged_in",
+            "required_agents", "staffing_gap")
+ACT_KEYS = ("acts", "acts_per_100_handled")
+
+# Aujourd'hui: the intraday chart (calls, service level, agents logged in and required),
+# the départements' table (with the stock), the agents' table (with acts and hours).
+TODAY_SLOTS = all_but("median_reply_hours", *ACT_KEYS)
+TODAY_DEPARTMENTS = all_but("median_reply_hours")
+TODAY_AGENTS = all_but("median_reply_hours", "backlog")
+# Campagnes: contacts received per day and half-hour.
+CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING)
+# Actes: acts and handled contacts.
+ACTS = all_but("median_reply_hours", "backlog", *STAFFING)
+# Effectifs: staffing and the calls behind it.
+TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS)
+# Mes statistiques and its team medians: handled contacts, acts, whether one worked.
+AGENT_OWN = all_but("median_reply_hours", "backlog", *STAFFING[1:])
