@@ -455,10 +455,12 @@ def rebuild_staff(engine: Engine, *, chunk_days: int = 31) -> dict[str, int]:
 
 def staff_complete(conn: Connection) -> bool:
     """True when the staff rollups (presence, agent days, acts) are complete."""
-    value = conn.execute(
-        select(schema.app_meta.c.value).where(schema.app_meta.c.key == STAFF_KEY)
-    ).scalar()
-    return value == STAFF_VALUE
+    return _meta(conn, STAFF_KEY) == STAFF_VALUE
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(
+        select(schema.app_meta.c.value).where(schema.app_meta.c.key == key)).scalar()
 
 
 def _as_datetime(value) -> dt.datetime:
@@ -477,10 +479,7 @@ def _local_date(utc: dt.datetime, timezone: str | None) -> dt.date:
 
 def rollups_complete(conn: Connection) -> bool:
     """True when a full rebuild has run on this database (and ingest keeps them fresh)."""
-    value = conn.execute(
-        select(schema.app_meta.c.value).where(schema.app_meta.c.key == META_KEY)
-    ).scalar()
-    return value == META_VALUE
+    return _meta(conn, META_KEY) == META_VALUE
 
 
 def _as_date(value) -> dt.date:
@@ -501,7 +500,5 @@ def site_thresholds(conn: Connection) -> dict[str, list[int]]:
 
 def baked_thresholds(conn: Connection) -> dict[str, list[int]]:
     """The thresholds the coarse rollups were computed with (app_meta), else the sites'."""
-    value = conn.execute(
-        select(schema.app_meta.c.value).where(schema.app_meta.c.key == THRESHOLDS_KEY)
-    ).scalar()
+    value = _meta(conn, THRESHOLDS_KEY)
     return json.loads(value) if value else site_thresholds(conn)
