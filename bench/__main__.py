@@ -3,8 +3,10 @@
 Builds (or reuses) a demo database per size — PostgreSQL `--pg-scale` (default 30, about
 10 M contacts) and SQLite `--sqlite-scale` (default 6, about 2 M) — then measures every
 page's data (bench/pages.py), ingest throughput (bench/ingest_throughput.py when present),
-the peak RSS of a process serving the PostgreSQL database, and 30 browser sessions on the
-Aujourd'hui page (bench/load.py). Prints a table and writes bench/results/latest.json.
+the peak RSS of a process serving the PostgreSQL database, and 30 browser sessions
+reaching the Aujourd'hui page (bench/load.py): by the menu all at once, by the menu over
+`--ramp` seconds, and by full page loads over `--ramp` seconds. Prints a table and writes
+bench/results/latest.json.
 `--quick` uses small scales and finishes in a few minutes.
 """
 
@@ -49,18 +51,26 @@ def _ready(url: str, scale: float) -> bool:
 def _build(url: str, scale: float, log) -> dict:
     if _ready(url, scale):
         log(f"reusing {make_url(url).render_as_string()} (scale {scale})")
-        return {"reused": True}
+        with dbmod.get_engine(url).connect() as conn:
+            built = conn.execute(select(schema.app_meta.c.value).where(
+                schema.app_meta.c.key == "bench_build")).scalar()
+        # The figures of the run that built it (generation speed is measured once).
+        return {"reused": True, **(json.loads(built) if built else {})}
     log(f"building demo scale {scale} in {make_url(url).render_as_string()} ...")
     began = time.perf_counter()
     summary = demo.build_demo(url, seed=2015, scale=scale, replace=True)
     seconds = time.perf_counter() - began
+    built = {"contacts": summary.contacts, "seconds": round(seconds, 1),
+             "contacts_per_s": round(summary.contacts / seconds)}
     with dbmod.get_engine(url).begin() as conn:
-        conn.execute(schema.app_meta.delete().where(schema.app_meta.c.key == "bench_scale"))
+        conn.execute(schema.app_meta.delete().where(
+            schema.app_meta.c.key.in_(["bench_scale", "bench_build"])))
         conn.execute(schema.app_meta.insert().values(key="bench_scale", value=str(scale)))
+        conn.execute(schema.app_meta.insert().values(key="bench_build",
+                                                     value=json.dumps(built)))
     log(f"  {summary.contacts:,} contacts in {seconds:.0f} s "
         f"({summary.contacts / seconds:,.0f} contacts/s, rollups included)")
-    return {"contacts": summary.contacts, "seconds": round(seconds, 1),
-            "contacts_per_s": round(summary.contacts / seconds)}
+    return built
 
 
 def _pg_url(scale: float, log) -> str | None:
@@ -126,6 +136,30 @@ def _table(pages: dict) -> str:
     return "\n".join(lines)
 
 
+def _loads(args, serving: str, log) -> dict:
+    """The three browser loads on the database at SERVING (see bench/load.py)."""
+    from bench import load
+
+    out = {}
+    for key, mode, ramp in (("load", "switch", 0.0), ("load_ramp", "switch", args.ramp),
+                            ("load_open", "open", args.ramp)):
+        log(f"load: {args.sessions} browser sessions reach Aujourd'hui ({mode}, "
+            f"over {ramp:g} s) ...")
+        out[key] = load.run(serving, sessions=args.sessions, log=log,
+                            prime=not args.no_prime, ramp=ramp, mode=mode)
+    return out
+
+
+def _load_only(args, log) -> None:
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    pg = _pg_url(args.pg_scale, log)
+    serving = pg or f"sqlite:///{HERE / 'data' / f'demo_{_scale_name(args.sqlite_scale)}.sqlite'}"
+    results.update(_loads(args, serving, log))
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+    for key in ("load", "load_ramp", "load_open"):
+        print(f"{key}: {results.get(key)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--pg-scale", type=float, default=30.0)
@@ -133,9 +167,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small scales (a few minutes)")
     parser.add_argument("--sessions", type=int, default=30, help="browser sessions (load)")
     parser.add_argument("--no-load", action="store_true", help="skip the browser load test")
+    parser.add_argument("--ramp", type=float, default=15.0,
+                        help="seconds over which the ramped load's sessions start")
     parser.add_argument("--no-prime", action="store_true",
                         help="start the load sessions on a server that rendered nothing yet")
     parser.add_argument("--ingest-rows", type=int, default=20_000)
+    parser.add_argument("--raw-path", action="store_true",
+                        help="also time the engine's raw path (minutes at national scale)")
+    parser.add_argument("--skip-pages", action="store_true", help="no page figures")
+    parser.add_argument("--load-only", action="store_true",
+                        help="only the browser load, written into the existing --out file")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -146,6 +187,10 @@ def main(argv: list[str] | None = None) -> None:
         print(msg, file=sys.stderr, flush=True)
 
     from bench import pages as bench_pages
+
+    if args.load_only:
+        _load_only(args, log)
+        return
 
     urls: dict[str, str] = {}
     builds = {}
@@ -168,7 +213,10 @@ def main(argv: list[str] | None = None) -> None:
     }
     for kind, url in urls.items():
         log(f"pages on {kind} ...")
-        for page, rows in bench_pages.measure(url, kind, log=log).items():
+        if args.skip_pages:
+            break
+        for page, rows in bench_pages.measure(url, kind, log=log,
+                                              raw_path=args.raw_path).items():
             results["pages"].setdefault(page, []).extend(rows)
     log("ingest throughput ...")
     results["ingest_rows_per_s"] = _ingest(args.ingest_rows, log)
@@ -179,15 +227,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_load:
         results["load"] = None
     else:
-        from bench import load
-
-        log(f"load: {args.sessions} browser sessions on Aujourd'hui ...")
-        results["load"] = load.run(serving, sessions=args.sessions, log=log,
-                                   prime=not args.no_prime)
+        results.update(_loads(args, serving, log))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     print(_table(results["pages"]))
-    print(f"peak RSS {results['peak_rss_mb']} MB; load {results['load']}")
+    print(f"peak RSS {results['peak_rss_mb']} MB")
+    for key in ("load", "load_ramp", "load_open"):
+        print(f"{key}: {results.get(key)}")
     print(f"ingest {results['ingest_rows_per_s']}")
     log(f"written {args.out}")
 

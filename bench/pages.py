@@ -6,9 +6,12 @@ view; the "year" variant makes the same calls over a full year, every site. Time
 - cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
 - warm: the same calls again through dashboard.cache (st.cache_data, as the app serves);
 - db_warm: the same calls again bypassing every result cache (database buffers warm);
-- naive: the same figures from the raw contacts (compute_kpis(..., source="raw"));
-- floor: the same stage-1 aggregation (phone, e-mail statistics per group) in Polars on
-  the period's raw contacts already in memory.
+- naive: the same stage-1 aggregation (phone and e-mail statistics per group) done by the
+  database in SQL on the raw contacts table (GROUP BY, as a dashboard without rollups
+  would); `--raw-path` also times compute_kpis(..., source="raw") (raw rows fetched and
+  aggregated in Polars), slow at national scale;
+- floor: the same stage-1 aggregation in Polars on the period's raw contacts already in
+  memory.
 
 `python -m bench.pages --rss URL` runs every page's year calls in this process and prints
 its peak RSS in MB (bench/__main__ runs it in a subprocess).
@@ -26,13 +29,13 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from dashboard import config, schema
+from dashboard import config, page_reads, schema
 from dashboard import db as dbmod
 from dashboard import metrics as m
 from dashboard.auth import Scope
 from dashboard.engine import Filters, Overrides, compute_kpis
 
-Call = tuple[Filters, tuple[str, ...], Overrides | None]
+Call = tuple[Filters, tuple[str, ...], Overrides | None, tuple[str, ...] | None]
 
 
 class Context:
@@ -69,21 +72,27 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
 
     today, month, quarter = _days(ctx, 1), _days(ctx, 30), _days(ctx, 91)
     past = (ctx.last - dt.timedelta(days=28), ctx.last - dt.timedelta(days=1))
+    r = page_reads
     calls: dict[str, list[Call]] = {
-        "accueil": [(f(today, nat), (), None), (f(today, nat), ("site",), None)],
-        "aujourdhui": [(f(today, sup), (), None), (f(past, sup), (), None),
-                       (f(today, sup), ("slot",), None), (f(today, sup), ("department",), None),
-                       (f(today, sup), ("site", "agent"), None)],
-        "campagnes": [(f(quarter, sup), ("day", "channel"), None),
-                      (f(quarter, sup), ("day", "slot"), None)],
-        "actes": [(f(month, sup), (), None), (f(month, sup), ("week", "department"), None),
-                  (f(month, sup), ("week",), None), (f(month, sup), ("department",), None)],
-        "bilan": [(f(quarter, nat), ("site",), None), (f(quarter, nat), ("department",), None),
-                  (f(ctx.year, nat), ("week", "department"), None),
-                  (f(ctx.year, nat), ("campaign", "department"), None)],
-        "effectifs": [(f(month, sup), by, None) for by in
+        "accueil": [(f(today, nat), (), None, None), (f(today, nat), ("site",), None, None)],
+        "aujourdhui": [(f(today, sup), (), None, None), (f(past, sup), (), None, None),
+                       (f(today, sup), ("slot",), None, r.TODAY_SLOTS),
+                       (f(today, sup), ("department",), None, r.TODAY_DEPARTMENTS),
+                       (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS)],
+        "campagnes": [(f(quarter, sup), ("day", "channel"), None, r.CAMPAIGN_LOAD),
+                      (f(quarter, sup), ("day", "slot"), None, r.CAMPAIGN_LOAD)],
+        "actes": [(f(month, sup), (), None, None),
+                  (f(month, sup), ("week", "department"), None, r.ACTS),
+                  (f(month, sup), ("week",), None, r.ACTS),
+                  (f(month, sup), ("department",), None, r.ACTS)],
+        "bilan": [(f(quarter, nat), ("site",), None, None),
+                  (f(quarter, nat), ("department",), None, None),
+                  (f(ctx.year, nat), ("week", "department"), None, None),
+                  (f(ctx.year, nat), ("campaign", "department"), None, None)],
+        "effectifs": [(f(month, sup), by, None, r.TEAM) for by in
                       ((), ("site",), ("slot",), ("day", "slot"), ("day",))],
-        "mes_statistiques": [(f(month, agent), (), None), (f(month, agent), ("day",), None)],
+        "mes_statistiques": [(f(month, agent), (), None, None),
+                             (f(month, agent), ("day",), None, r.AGENT_OWN)],
     }
     return calls
 
@@ -105,8 +114,8 @@ _URLS: set[str] = set()
 def _run(url: str, calls: list[Call], source: str) -> float:
     engine = dbmod.get_engine(url)
     began = time.perf_counter()
-    for filters, by, overrides in calls:
-        compute_kpis(engine, filters, by, overrides, source=source)
+    for filters, by, overrides, metrics in calls:
+        compute_kpis(engine, filters, by, overrides, source=source, metrics=metrics)
     return time.perf_counter() - began
 
 
@@ -114,8 +123,44 @@ def _run_cached(url: str, calls: list[Call]) -> float:
     from dashboard import cache
 
     began = time.perf_counter()
-    for filters, by, overrides in calls:
-        cache.kpis(url, filters, by, overrides)
+    for filters, by, overrides, metrics in calls:
+        cache.kpis(url, filters, by, overrides, metrics)
+    return time.perf_counter() - began
+
+
+def naive_time(url: str, calls: list[Call]) -> float:
+    """Stage 1 for CALLS in SQL on the raw contacts: per group (the calls' source
+    columns) counts and sums of calls and e-mails, thresholds at the defaults."""
+    from sqlalchemy import BigInteger, and_, case, cast
+
+    from dashboard.metrics import source_columns
+    from queries._common import row_conditions
+
+    c = schema.contacts
+    t = config.default_thresholds()
+    phone, email = c.c.channel == "phone", c.c.channel == "email"
+    answered, abandoned = and_(phone, c.c.outcome == "answered"), and_(
+        phone, c.c.outcome == "abandoned")
+
+    def total(cond, value=1):
+        return cast(func.sum(case((cond, value), else_=0)), BigInteger)
+
+    sums = [
+        total(phone), total(answered), total(abandoned),
+        total(and_(abandoned, c.c.wait_seconds < t.short_abandon_seconds)),
+        total(and_(answered, c.c.wait_seconds <= t.sl_seconds)),
+        total(answered, c.c.wait_seconds), total(answered, c.c.talk_seconds + c.c.wrap_seconds),
+        func.max(case((phone, c.c.wait_seconds))),
+        total(email), total(and_(email, c.c.answered_at.is_not(None))),
+    ]
+    engine = dbmod.get_engine(url)
+    began = time.perf_counter()
+    with engine.connect() as conn:
+        for filters, by, _, _ in calls:
+            cols = [c.c[name] for name in source_columns(tuple(d for d in by if d != "campaign"))]
+            conn.execute(select(*cols, *sums).where(
+                c.c.local_date.between(filters.start, filters.end),
+                *row_conditions(c, filters)).group_by(*cols)).all()
     return time.perf_counter() - began
 
 
@@ -152,7 +197,7 @@ def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> flo
     """Stage 1 (phone and e-mail statistics per group) in Polars on RAW, for CALLS."""
     defaults = config.default_thresholds()
     began = time.perf_counter()
-    for filters, by, _ in calls:
+    for filters, by, _, _ in calls:
         rows = raw.filter(pl.col("local_date").is_between(filters.start, filters.end))
         if filters.scope is not None and filters.scope.role == "supervisor":
             rows = rows.filter(pl.col("site") == filters.scope.site)
@@ -173,7 +218,8 @@ def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> flo
     return time.perf_counter() - began
 
 
-def measure(url: str, db_kind: str, views=("default", "year"), log=print) -> dict:
+def measure(url: str, db_kind: str, views=("default", "year"), log=print,
+            raw_path: bool = False) -> dict:
     """Per page: list of result dicts (one per view) for the database at URL."""
     from queries import reference as q_reference
 
@@ -192,7 +238,8 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print) -> dic
             _clear_caches()
             _run_cached(url, calls)
             warm = _run_cached(url, calls)
-            naive = _run(url, calls, "raw")
+            naive = naive_time(url, calls)
+            raw = _run(url, calls, "raw") if raw_path else None
             lo = min(c[0].start for c in calls)
             hi = max(c[0].end for c in calls)
             if (lo, hi) not in raw_cache:
@@ -203,6 +250,7 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print) -> dic
                    "cold_s": round(cold, 4), "warm_s": round(warm, 4),
                    "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
                    "floor_s": round(floor, 4),
+                   "raw_path_s": round(raw, 4) if raw is not None else None,
                    "cold_vs_naive": round(cold / naive, 3) if naive else None,
                    "cold_vs_floor": round(cold / floor, 2) if floor else None}
             out.setdefault(page, []).append(row)
