@@ -130,6 +130,9 @@ def test_page_is_accessible(page_def, login, app_url, demo_db_url, page):
 def test_keyboard_skip_link_then_tabbing_reaches_the_content(app_url, page):
     page.goto(f"{app_url}/aujourdhui?demo_user=superviseur.rouen")
     wait_for_app(page)
+    # The page's script inserts the link once the page has run (before it, the first
+    # stop is Streamlit's own English skip link).
+    page.wait_for_selector("#cc-skip", state="attached", timeout=30_000)
     # As after loading: nothing focused, the next Tab goes to the document's first stop.
     page.evaluate("() => { document.activeElement && document.activeElement.blur();"
                   " window.getSelection().removeAllRanges(); }")
