@@ -87,7 +87,8 @@ async def _session(browser, base: str, results: list, errors: list, delay: float
         await asyncio.sleep(delay)
         began = time.perf_counter()
         if mode == "switch":  # in-app navigation, as a user clicks the menu
-            await page.locator("[data-testid=stSidebarNav] a[href$='/aujourdhui']").click()
+            await page.locator("[data-testid=stSidebarNav] a[href$='/aujourdhui']").click(
+                timeout=TIMEOUT_MS)
         else:  # a full page load (a bookmark, the wallboard)
             await page.goto(base + "/aujourdhui", timeout=TIMEOUT_MS)
         await page.wait_for_selector("[data-testid=stMain] h1:has-text('Aujourd')",
