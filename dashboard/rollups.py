@@ -268,16 +268,20 @@ def refresh_rollups(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) 
     return len(pairs)
 
 
+def _empty(conn: Connection, tables) -> None:
+    for table in tables:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
+        else:
+            conn.execute(delete(table))
+
+
 def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str, int]:
     """Empty the rollups and compute them again from every raw contact, a chunk of local
     days at a time (bounded memory); marks them complete in app_meta. Returns row counts."""
     c = schema.contacts
     with engine.begin() as conn:
-        for table in TABLES:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
-            else:
-                conn.execute(delete(table))
+        _empty(conn, TABLES)
         conn.execute(delete(schema.app_meta).where(
             schema.app_meta.c.key.in_([META_KEY, THRESHOLDS_KEY])))
         conn.execute(schema.app_meta.insert().values(
@@ -425,11 +429,7 @@ def rebuild_staff(engine: Engine, *, chunk_days: int = 31) -> dict[str, int]:
     chunk of local days at a time); marks them complete. Returns row counts."""
     s = schema.agent_sessions
     with engine.begin() as conn:
-        for table in STAFF_TABLES:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f'TRUNCATE "{table.name}"')
-            else:
-                conn.execute(delete(table))
+        _empty(conn, STAFF_TABLES)
         conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == STAFF_KEY))
         _write_acts(conn)
         first = conn.execute(select(func.min(s.c.local_date))).scalar()
