@@ -1,15 +1,22 @@
-"""Load: concurrent browser sessions on the Aujourd'hui page of a local Streamlit server.
+"""Load: concurrent sessions on the Aujourd'hui page of a local Streamlit server.
 
-One headless Chromium (Debian's), one context per session, identified as a site
-supervisor by a trusted header (as behind an authenticating proxy). Every session first
-opens the app's home page (not timed, OPENING sessions at a time: 30 browsers loading
-the app's scripts at once on the server's two cores is a test of the machine, not of
-the dashboard); once all are open, each reaches Aujourd'hui — by
-the menu ("switch", as a user moves between pages) or by a full page load ("open", a
-bookmark) — all at once, or spread evenly over RAMP seconds, and is timed until the
-page's h1 is shown and Streamlit's status widget is gone. The browsers run on the same
-machine as the server, so their rendering competes with it for the CPU. Loopback only,
-bounded in sessions and time.
+SESSIONS sessions of a site supervisor (identified by a trusted header, as behind the
+authenticating proxy of production) speak Streamlit's own protocol (bench/sessions.py):
+each opens the app on its home page (not timed), then, once all are open, reaches
+Aujourd'hui — by the menu ("switch", a rerun in the open session) or by opening the page
+in a new session ("open", a bookmark or the wallboard) — all at once or spread evenly
+over RAMP seconds. Each is timed until the server has sent the page's last element. The
+first supervisor of the morning (one session before the others, "first_s") fills the
+caches.
+
+At the moment the others start, one real Chromium (Debian's, headless) that opened the
+app beforehand clicks the menu too, and is timed until the page's title is shown and
+Streamlit's status widget is gone ("browser_s"): what a user waits, drawing included,
+under the same load. Thirty Chromiums on this two-core machine would measure the
+browsers; in production every user's browser has its own machine.
+
+Loopback only; bounded in sessions and time. The server's CPU seconds during the run
+are reported per page served.
 """
 
 from __future__ import annotations
@@ -24,15 +31,18 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.sessions import PageError, Session
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 120_000
+TIMEOUT_S = 120
 AUTH_HEADER = "X-Forwarded-User"
-OPENING = 3  # sessions opening the app at the same time during the warm-up
 LOGIN = "superviseur.rouen"
+PAGE, TITLE = "aujourdhui", "Aujourd'hui"
+OPENING = 5  # sessions opening the app at the same time before the timed part
 
 
 def _free_port() -> int:
@@ -41,10 +51,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start `python -m dashboard.serve` on URL, identity by header; (process, base URL)."""
     port = _free_port()
-    # Identity as in production behind an authenticating proxy: a trusted header (the
-    # demo picker would add a list of every user to each page).
+    # Identity as in production behind an authenticating proxy: a trusted header.
     env = dict(os.environ, DASHBOARD_DB_URL=url, DASHBOARD_AUTH_MODE="header",
                DASHBOARD_AUTH_HEADER=AUTH_HEADER,
                DASHBOARD_SECRETS_FILE=str(log_path.parent / "none.toml"))
@@ -67,117 +77,150 @@ def _serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"streamlit did not start; see {log_path}")
 
 
-async def _session(browser, base: str, results: list, errors: list, delay: float = 0.0,
-                   mode: str = "open", ready: asyncio.Event | None = None,
-                   arrived: list | None = None,
-                   opening: asyncio.Semaphore | None = None) -> None:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900},
-                                        locale="fr-FR",
-                                        extra_http_headers={AUTH_HEADER: LOGIN})
-    page = await context.new_page()
-    try:
-        # Warm-up, not timed: the session logs in on its home page (assets cached), a
-        # few sessions at a time (people open the dashboard over the morning).
-        async with opening or asyncio.Semaphore(1):
-            await page.goto(base + "/", timeout=TIMEOUT_MS)
-            await page.wait_for_selector("[data-testid=stMain] h1", timeout=TIMEOUT_MS)
-        if arrived is not None and ready is not None:
-            arrived.append(1)
-            await ready.wait()  # every session open before anyone is timed
-        await asyncio.sleep(delay)
-        began = time.perf_counter()
-        if mode == "switch":  # in-app navigation, as a user clicks the menu
-            await page.locator("[data-testid=stSidebarNav] a[href$='/aujourdhui']").click(
-                timeout=TIMEOUT_MS)
-        else:  # a full page load (a bookmark, the wallboard)
-            await page.goto(base + "/aujourdhui", timeout=TIMEOUT_MS)
-        await page.wait_for_selector("[data-testid=stMain] h1:has-text('Aujourd')",
-                                     timeout=TIMEOUT_MS)
-        await page.wait_for_function(
-            "() => !document.querySelector('[data-testid=stStatusWidget]')",
-            timeout=TIMEOUT_MS)
-        results.append(time.perf_counter() - began)
-        if await page.locator("[data-testid=stException]").count():
-            errors.append("exception shown")
-    except Exception as exc:  # a timeout or a crash is an error of the run
-        errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
-    finally:
-        if arrived is not None and ready is not None and not ready.is_set():
-            arrived.append(1)  # a failed warm-up must not hold the others
-        await context.close()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process PID so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _run(base: str, sessions: int, prime: bool, prime_errors: list, ramp: float,
-               mode: str = "open", results: list | None = None, errors: list | None = None
-               ) -> tuple[list[float], list[str]]:
-    """Times of the sessions that reached the page (RESULTS) and failures (ERRORS), both
-    filled as they come: a run cut short by its time limit keeps what it measured."""
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of process PID in MB, None where /proc does not tell."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
+    """One Chromium: open the app, wait for START, click Aujourd'hui; time to the page."""
     from playwright.async_api import async_playwright
 
-    results = [] if results is None else results
-    errors = [] if errors is None else errors
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = await browser.new_context(
+                    viewport={"width": 1400, "height": 900}, locale="fr-FR",
+                    extra_http_headers={AUTH_HEADER: LOGIN})
+                page = await context.new_page()
+                await page.goto(base + "/", timeout=TIMEOUT_S * 1000)
+                await page.wait_for_selector("[data-testid=stMain] h1",
+                                             timeout=TIMEOUT_S * 1000)
+                out["ready"] = True
+                await start.wait()
+                began = time.perf_counter()
+                await page.locator(f"[data-testid=stSidebarNav] a[href$='/{PAGE}']").click(
+                    timeout=TIMEOUT_S * 1000)
+                await page.wait_for_selector(f"[data-testid=stMain] h1:has-text('{TITLE[:7]}')",
+                                             timeout=TIMEOUT_S * 1000)
+                await page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=stStatusWidget]')",
+                    timeout=TIMEOUT_S * 1000)
+                out["browser_s"] = round(time.perf_counter() - began, 2)
+                if await page.locator("[data-testid=stException]").count():
+                    out["browser_error"] = "exception shown"
+            finally:
+                await browser.close()
+    except Exception as exc:  # the probe's failure is reported, the load goes on
+        out["browser_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        out["ready"] = True
+
+
+async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
+               server_pid: int, out: dict) -> None:
+    headers = {AUTH_HEADER: LOGIN}
+    # The first supervisor of the morning: alone, fills the caches.
+    first = await Session.open(base, headers, TIMEOUT_S)
+    await first.page("", timeout=TIMEOUT_S)
+    out["first_s"] = round((await first.page(PAGE, expect=TITLE, timeout=TIMEOUT_S))
+                           ["seconds"], 2)
+    await first.close()
+
+    opening = asyncio.Semaphore(OPENING)
+    open_sessions: list[Session] = []
+
+    async def open_one() -> Session:
+        async with opening:
+            session = await Session.open(base, headers, TIMEOUT_S)
+            await session.page("", timeout=TIMEOUT_S)
+            return session
+
+    if mode == "switch":
+        open_sessions = list(await asyncio.gather(*[open_one() for _ in range(sessions)]))
+    start, probe = asyncio.Event(), {}
+    probe_task = asyncio.create_task(_browser_probe(base, start, probe)) if browser else None
+    while probe_task is not None and not probe.get("ready"):
+        await asyncio.sleep(0.1)
+
+    times: list[float] = []
+    errors: list[str] = []
+
+    async def one(i: int) -> None:
+        await asyncio.sleep(ramp * i / max(1, sessions))
+        began = time.perf_counter()
+        session = None
         try:
-            if prime:
-                # One session alone first: the server's first render imports the chart
-                # stack and fills the caches (see docs/scaling.md).
-                await _session(browser, base, [], prime_errors, mode=mode)
-            ready, arrived, opening = asyncio.Event(), [], asyncio.Semaphore(OPENING)
+            if mode == "switch":
+                session = open_sessions[i]
+            else:  # a new session opening the page: the connection is part of the wait
+                session = await Session.open(base, headers, TIMEOUT_S)
+            await session.page(PAGE, expect=TITLE, timeout=TIMEOUT_S)
+            times.append(time.perf_counter() - began)
+        except (PageError, OSError, asyncio.TimeoutError, Exception) as exc:
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                          if str(exc) else type(exc).__name__)
 
-            async def release() -> None:
-                while len(arrived) < sessions:
-                    await asyncio.sleep(0.05)
-                ready.set()
+    cpu_before = cpu_seconds(server_pid)
+    began = time.perf_counter()
+    start.set()
+    await asyncio.gather(*[one(i) for i in range(sessions)])
+    out["wall_s"] = round(time.perf_counter() - began, 2)
+    out["server_cpu_s"] = round(cpu_seconds(server_pid) - cpu_before, 2)
+    if probe_task is not None:
+        await probe_task
+        out.update({k: v for k, v in probe.items() if k != "ready"})
+    out["server_rss_mb"] = rss_mb(server_pid)
+    await asyncio.gather(*[s.close() for s in open_sessions], return_exceptions=True)
+    times.sort()
+    out.update({"ok": len(times), "error_count": len(errors), "errors": errors[:5]})
+    if times:
+        out |= {"p50_s": round(times[len(times) // 2], 2),
+                "p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
+                "max_s": round(times[-1], 2),
+                "server_cpu_per_page_s": round(out["server_cpu_s"] / sessions, 3)}
 
-            await asyncio.wait_for(
-                asyncio.gather(release(), *[
-                    _session(browser, base, results, errors, ramp * i / max(1, sessions),
-                             mode, ready, arrived, opening)
-                    for i in range(sessions)]),
-                timeout=TIMEOUT_MS / 1000 * 4 + ramp)
-        finally:
-            await browser.close()
-    return results, errors
 
-
-def run(url: str, sessions: int = 30, log=print, prime: bool = True, ramp: float = 0.0,
-        mode: str = "switch") -> dict:
-    """Serve the database at URL; open SESSIONS browser sessions (after one lone session
-    when PRIME), then, once all are open, have each reach Aujourd'hui, spread over RAMP
-    seconds: by the menu (MODE "switch") or by a full page load ("open")."""
-    prime_errors: list[str] = []
-    if not Path(CHROMIUM).exists():
-        return {"skipped": f"{CHROMIUM} missing"}
+def run(url: str, sessions: int = 30, log=print, ramp: float = 0.0, mode: str = "switch",
+        browser: bool = True) -> dict:
+    """Serve the database at URL; after a first session alone, SESSIONS sessions reach
+    Aujourd'hui spread over RAMP seconds, by the menu (MODE "switch") or by opening it in
+    a new session ("open"), with one real browser clicking the menu at the same time."""
+    out: dict = {"sessions": sessions, "mode": mode, "ramp_s": ramp, "client": "protocol"}
+    if browser and not Path(CHROMIUM).exists():
+        browser = False
+        out["browser_error"] = f"{CHROMIUM} missing"
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = _serve(url, Path(tmp) / "streamlit.log")
-        times: list[float] = []
-        errors: list[str] = []
+        proc, base = serve(url, Path(tmp) / "streamlit.log")
         try:
-            asyncio.run(_run(base, sessions, prime, prime_errors, ramp, mode, times, errors))
-        except Exception as exc:  # the run's time limit: the sessions not done failed
-            errors.extend([f"{type(exc).__name__}: run time limit"]
-                          * (sessions - len(times) - len(errors)))
+            asyncio.run(asyncio.wait_for(
+                _run(base, sessions, ramp, mode, browser, proc.pid, out),
+                timeout=TIMEOUT_S * 4 + ramp))
+        except Exception as exc:  # the run's time limit or a failed first session
+            out.setdefault("error_count", sessions)
+            out["run_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" \
+                if str(exc) else type(exc).__name__
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    times.sort()
-    out = {"sessions": sessions, "mode": mode, "ramp_s": ramp, "primed": prime,
-           "prime_errors": prime_errors,
-           "ok": len(times), "errors": errors[:5], "error_count": len(errors)}
-    if times:
-        out |= {"p50_s": round(times[len(times) // 2], 2),
-                "p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
-                "max_s": round(times[-1], 2)}
     log(f"  load: {out}")
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m bench.load URL [--sessions N] [--ramp S]`: the load test alone."""
+    """`python -m bench.load URL [--sessions N] [--ramp S] [--mode switch|open]`."""
     import argparse
     import json
 
@@ -186,9 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--ramp", type=float, default=0.0)
     parser.add_argument("--mode", choices=("switch", "open"), default="switch")
+    parser.add_argument("--no-browser", action="store_true", help="no real browser probe")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.url, args.sessions, log=lambda m: None, ramp=args.ramp,
-                         mode=args.mode)))
+                         mode=args.mode, browser=not args.no_browser)))
 
 
 if __name__ == "__main__":
