@@ -22,7 +22,7 @@ def chart_block(
     st.altair_chart(chart, width="stretch", alt=reading)
     st.caption(reading)
     with st.expander("Voir les données du graphique"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        data_table(table)
         download_csv(table, file_name, key)
 
 
@@ -53,6 +53,18 @@ WALLBOARD_CSS = """
 def wallboard_style() -> None:
     """Switch the page to the wallboard look (see WALLBOARD_CSS)."""
     st.html(WALLBOARD_CSS)
+
+
+def data_table(frame: pl.DataFrame, **kwargs) -> None:
+    """FRAME as an interactive table across the page.
+
+    Handed to Streamlit as Arrow, never as Polars: Streamlit converts a Polars frame
+    through `to_pandas`, which in Polars 2.1 waits for Polars' thread pool while holding
+    the GIL, and deadlocked the whole server when sessions rendered tables at the same
+    time (bench/load.py found it). Arrow is also sent as is, without a pandas round trip.
+    """
+    st.dataframe(frame.to_arrow(compat_level=pl.CompatLevel.oldest()), hide_index=True,
+                 width="stretch", **kwargs)
 
 
 def download_csv(table: pl.DataFrame, file_name: str, key: str) -> None:

@@ -41,7 +41,7 @@ by_site = cache.kpis(url, day, ("site",))
 site_table = tables.display_table(by_site, ("site",),
                                   ("received", "answer_rate", "emails_received"),
                                   scope=scope, site_names=site_names)
-st.dataframe(site_table, hide_index=True, width="stretch")
+widgets.data_table(site_table)
 widgets.download_csv(site_table, f"dernier-jour-{last.isoformat()}.csv", key="dl-last-day")
 
 st.header("Sites et départements couverts")

@@ -68,7 +68,7 @@ if not acts_blind:
         st.subheader("Répartition par type et par département")
         breakdown = charts.breakdown_table(
             series.totals_by(rows, "act_type", "department"), dept_labels)
-        st.dataframe(breakdown, hide_index=True, width="stretch")
+        widgets.data_table(breakdown)
         widgets.download_csv(
             breakdown,
             f"actes-types-departements-{shared.start.isoformat()}-{shared.end.isoformat()}.csv",
@@ -108,7 +108,7 @@ st.header("Par département")
 by_dept = cache.kpis(url, shared, ("department",), None, READS)
 dept_table = tables.display_table(by_dept, ["department"], TABLE_METRICS, scope=scope,
                                   department_names=dept_names)
-st.dataframe(dept_table, hide_index=True, width="stretch")
+widgets.data_table(dept_table)
 widgets.download_csv(dept_table,
                      f"actes-departements-{shared.start.isoformat()}-{shared.end.isoformat()}.csv",
                      key="dl-acts-dept")

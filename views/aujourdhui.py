@@ -183,7 +183,7 @@ def live_view() -> None:
     dept_table = tables.display_table(
         by_dept, ["department"], DEPARTMENT_METRICS, scope=scope,
         department_names=dept_names)
-    st.dataframe(dept_table, hide_index=True, width="stretch")
+    widgets.data_table(dept_table)
     widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept")
 
     st.header("Par agent")
@@ -196,7 +196,7 @@ def live_view() -> None:
         agent_table = tables.display_table(
             by_agent, ["site", "agent"], AGENT_METRICS, scope=scope, site_names=site_names,
             agent_names=cache.agent_names(url, scope))
-        st.dataframe(agent_table, hide_index=True, width="stretch")
+        widgets.data_table(agent_table)
         widgets.download_csv(agent_table, f"agents-{day.isoformat()}.csv", key="dl-today-agents")
         st.caption("Les appels décrochés sans agent identifié figurent sur la ligne "
                    f"« {fmt.UNASSIGNED} ».")

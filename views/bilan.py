@@ -57,11 +57,11 @@ st.download_button(
 st.header("Sites et départements côte à côte")
 site_table = tables.display_table(by_site, ("site",), SIDE_BY_SIDE, scope=scope,
                                   site_names=site_names)
-st.dataframe(site_table, hide_index=True, width="stretch")
+widgets.data_table(site_table)
 widgets.download_csv(site_table, "bilan-sites.csv", key="dl-sites")
 dept_table = tables.display_table(by_dept, ("department",), SIDE_BY_SIDE, scope=scope,
                                   department_names=dept_names)
-st.dataframe(dept_table, hide_index=True, width="stretch")
+widgets.data_table(dept_table)
 widgets.download_csv(dept_table, "bilan-departements.csv", key="dl-departements")
 
 volumes = review.channel_volumes(by_dept, "department", dept_labels)

@@ -57,7 +57,7 @@ else:
         "Statut": texts(history["status"], lambda s: STATUSES.get(s, s)),
         "Message": history["message"].fill_null(""),
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    widgets.data_table(table)
     widgets.download_csv(table, "imports.csv", key="dl-imports")
 
     st.subheader("Lignes rejetées")
@@ -105,7 +105,7 @@ else:
                                                       fr_datetime),
         "Dernier import": texts(fresh["last_import_local"], fr_datetime),
     })
-    st.dataframe(fresh_table, hide_index=True, width="stretch")
+    widgets.data_table(fresh_table)
     widgets.download_csv(fresh_table, "fraicheur.csv", key="dl-freshness")
 
 # -- gaps -----------------------------------------------------------------------------------
@@ -133,5 +133,5 @@ else:
     st.warning(f"{fmt.fr_number(total)} jour{'s' if total > 1 else ''} ouvré"
                f"{'s' if total > 1 else ''} sans données, en {fmt.fr_number(gaps.height)} "
                f"période{'s' if gaps.height > 1 else ''}.")
-    st.dataframe(gap_table, hide_index=True, width="stretch")
+    widgets.data_table(gap_table)
     widgets.download_csv(gap_table, "jours-sans-donnees.csv", key="dl-gaps")
