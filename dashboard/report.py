@@ -21,7 +21,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import formatting as fmt
-from dashboard import review, tables
+from dashboard import chart_specs, review, tables
 from dashboard.auth import ALL_ROWS, Scope
 from dashboard.charts import review as review_charts
 from dashboard.charts import staffing as staffing_charts
@@ -160,7 +160,10 @@ def chart_svg(chart: alt.TopLevelMixin) -> str:
     """An Altair chart as inline SVG markup (rendered by vl-convert, offline)."""
     import vl_convert
 
-    svg = vl_convert.vegalite_to_svg(_fixed_width(chart.to_dict()))
+    # Under the lock of chart_specs.to_spec, which switches Altair's global settings.
+    with chart_specs.ALTAIR_LOCK:
+        spec = chart.to_dict()
+    svg = vl_convert.vegalite_to_svg(_fixed_width(spec))
     # Drop the XML prolog if any: the SVG is embedded in HTML.
     start = svg.find("<svg")
     return svg[start:] if start > 0 else svg

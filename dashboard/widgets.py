@@ -6,9 +6,19 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from dashboard import chart_specs
+
+Chart = alt.TopLevelMixin | dict  # an Altair chart, or its spec from chart_specs.spec
+
+
+def _chart(chart: Chart, reading: str) -> None:
+    """Draw CHART across the page, READING as its text alternative."""
+    spec = chart if isinstance(chart, dict) else chart_specs.to_spec(chart)
+    st.vega_lite_chart(spec, width="stretch", alt=reading)
+
 
 def chart_block(
-    chart: alt.TopLevelMixin,
+    chart: Chart,
     reading: str,
     table: pl.DataFrame,
     file_name: str,
@@ -17,19 +27,20 @@ def chart_block(
     """A chart with its one-sentence reading, its data table and a CSV of that table.
 
     The table is the chart's text alternative (accessibility); the CSV holds exactly the
-    values shown in it.
+    values shown in it. Pass `chart_specs.spec(build, data)` rather than `build(data)`:
+    the spec is then built once per distinct data, not on every render.
     """
-    st.altair_chart(chart, width="stretch", alt=reading)
+    _chart(chart, reading)
     st.caption(reading)
     with st.expander("Voir les données du graphique"):
         data_table(table)
         download_csv(table, file_name, key)
 
 
-def chart_only(chart: alt.TopLevelMixin, reading: str) -> None:
+def chart_only(chart: Chart, reading: str) -> None:
     """A chart with its reading and nothing else (the wallboard): the reading is its text
     alternative, read out by screen readers and shown under it."""
-    st.altair_chart(chart, width="stretch", alt=reading)
+    _chart(chart, reading)
     st.caption(reading)
 
 

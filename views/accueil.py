@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, identity, tables, widgets
+from dashboard import cache, chart_specs, identity, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts.coverage import coverage_timeline
 from dashboard.engine import Filters
@@ -59,7 +59,7 @@ reading = (
     if first_open else "Aucune couverture enregistrée."
 )
 widgets.chart_block(
-    coverage_timeline(periods, until=last),
+    chart_specs.spec(coverage_timeline, periods, until=last),
     reading,
     coverage_table,
     "couverture.csv",

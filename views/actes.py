@@ -3,7 +3,7 @@ contacts, online-service promotion and repeat contacts."""
 
 import streamlit as st
 
-from dashboard import cache, identity, series, sidebar, tables, widgets
+from dashboard import cache, chart_specs, identity, series, sidebar, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import acts as charts
 from dashboard.metrics import METRICS_BY_KEY
@@ -59,7 +59,7 @@ if not acts_blind:
         per_period = charts.with_labels(series.acts_per_period(rows, grain, split), split,
                                         dept_labels)
         widgets.chart_block(
-            charts.acts_chart(per_period, grain, SPLITS[split]),
+            chart_specs.spec(charts.acts_chart, per_period, grain, SPLITS[split]),
             charts.acts_reading(per_period, grain, SPLITS[split]),
             charts.acts_table(per_period, grain),
             f"actes-{split}-{shared.start.isoformat()}-{shared.end.isoformat()}.csv",
@@ -81,8 +81,9 @@ if not acts_blind:
         st.info("Aucun contact traité sur la période pour cette sélection.")
     else:
         widgets.chart_block(
-            charts.rate_lines(per_100, grain, "Actes pour 100 contacts traités", "ratio",
-                              "Département", "Actes pour 100 contacts traités, par département"),
+            chart_specs.spec(charts.rate_lines, per_100, grain,
+                             "Actes pour 100 contacts traités", "ratio", "Département",
+                             "Actes pour 100 contacts traités, par département"),
             charts.per_100_reading(per_100, total["acts_per_100_handled"], grain),
             charts.rate_table(per_100, grain, "ratio"),
             f"actes-pour-100-{shared.start.isoformat()}-{shared.end.isoformat()}.csv",
@@ -95,8 +96,8 @@ if rates["value"].is_null().all():
     st.info("Aucun contact traité sur la période pour cette sélection.")
 else:
     widgets.chart_block(
-        charts.rate_lines(rates, grain, "Part des contacts traités", "rate", "Indicateur",
-                          "Promotion des services en ligne et rappels sous 7 jours"),
+        chart_specs.spec(charts.rate_lines, rates, grain, "Part des contacts traités", "rate",
+                         "Indicateur", "Promotion des services en ligne et rappels sous 7 jours"),
         charts.service_rates_reading(total["online_promotion_rate"],
                                      total["repeat_contact_rate"]),
         charts.rate_table(rates, grain, "rate"),

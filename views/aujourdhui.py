@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import cache, config, identity, page_reads, series, sidebar, tables, widgets
+from dashboard import (
+    cache, chart_specs, config, identity, page_reads, series, sidebar, tables, widgets,
+)
 from dashboard import formatting as fmt
 from dashboard.charts import today as charts
 from dashboard.config import DEFAULT_TIMEZONE, default_thresholds
@@ -152,10 +154,11 @@ def live_view() -> None:
         st.info("Aucun appel présenté ce jour-là pour cette sélection.")
     else:
         if wallboard:
-            widgets.chart_only(charts.intraday_chart(slots), charts.intraday_reading(slots))
+            widgets.chart_only(chart_specs.spec(charts.intraday_chart, slots),
+                               charts.intraday_reading(slots))
         else:
             widgets.chart_block(
-                charts.intraday_chart(slots),
+                chart_specs.spec(charts.intraday_chart, slots),
                 charts.intraday_reading(slots),
                 charts.intraday_table(slots),
                 f"appels-demi-heures-{day.isoformat()}.csv",
@@ -169,7 +172,7 @@ def live_view() -> None:
             st.caption("Les agents connectés ne sont pas ventilés par département ni par "
                        "canal : retirez ces filtres pour les voir.")
         widgets.chart_block(
-            charts.service_level_chart(slots, goal.get("service_level")),
+            chart_specs.spec(charts.service_level_chart, slots, goal.get("service_level")),
             charts.service_level_reading(slots, goal.get("service_level")),
             charts.service_level_table(slots),
             f"niveau-de-service-{day.isoformat()}.csv",

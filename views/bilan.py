@@ -5,7 +5,9 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import cache, identity, navigation, report, review, sidebar, tables, widgets
+from dashboard import (
+    cache, chart_specs, identity, navigation, report, review, sidebar, tables, widgets,
+)
 from dashboard.charts import review as charts
 
 PAGE = "views/bilan.py"
@@ -66,7 +68,8 @@ widgets.download_csv(dept_table, "bilan-departements.csv", key="dl-departements"
 
 volumes = review.channel_volumes(by_dept, "department", dept_labels)
 widgets.chart_block(
-    charts.channel_volumes_chart(volumes, "Contacts reçus par canal et département"),
+    chart_specs.spec(charts.channel_volumes_chart, volumes,
+                     "Contacts reçus par canal et département"),
     review.volume_reading(by_dept, "department", dept_labels),
     volumes.rename({"entity": "Département", "channel": "Canal", "volume": "Contacts reçus"}),
     "bilan-volumes.csv", key="dl-volumes",
@@ -74,7 +77,8 @@ widgets.chart_block(
 indicators = review.indicators_long(by_dept, "department", dept_labels)
 if indicators.drop_nulls("value").height:
     widgets.chart_block(
-        charts.indicators_chart(indicators, "Qualité, actes et recontacts par département"),
+        chart_specs.spec(charts.indicators_chart, indicators,
+                         "Qualité, actes et recontacts par département"),
         review.rate_reading(by_dept, "department", dept_labels, "answer_rate"),
         report.indicators_table(indicators), "bilan-indicateurs.csv", key="dl-indicators",
     )
@@ -87,7 +91,7 @@ st.caption(f"Semaines alignées sur l'ouverture de chaque département (semaine 
 weekly = cache.kpis(url, span, ("week", "department"))
 ramp = review.ramp_up(weekly, coverage, report.RAMP_WEEKS)
 if ramp.height:
-    widgets.chart_block(charts.ramp_up_chart(ramp), review.ramp_reading(ramp),
+    widgets.chart_block(chart_specs.spec(charts.ramp_up_chart, ramp), review.ramp_reading(ramp),
                         report.ramp_table(ramp), "bilan-montee-en-charge.csv", key="dl-ramp")
 else:
     st.info("Aucune semaine depuis l'ouverture dans ce périmètre.")
@@ -99,7 +103,7 @@ peaks = review.campaign_peaks(weekly, campaigns, coverage, last_day, by_campaign
 # Every full week since opening (the ramp-up's rule), with its campaign.
 weeks = review.campaign_weeks(review.ramp_up(weekly, coverage), campaigns)
 if weeks.height and peaks.height:
-    widgets.chart_block(charts.campaign_load_chart(weeks, campaigns, peaks),
+    widgets.chart_block(chart_specs.spec(charts.campaign_load_chart, weeks, campaigns, peaks),
                         review.peaks_reading(peaks), report.peaks_table(peaks),
                         "bilan-campagnes.csv", key="dl-peaks")
 else:

@@ -4,7 +4,7 @@ campaign, and the weekday × half-hour profile of calls."""
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, identity, series, sidebar, widgets
+from dashboard import cache, chart_specs, identity, series, sidebar, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import campaigns as charts
 from dashboard.engine import Filters
@@ -66,7 +66,7 @@ st.header("Charge quotidienne")
 peaks = series.peak_days(totals)
 stacked = charts.with_labels(load.filter(load["contacts"] > 0), stack, stack_labels[stack])
 widgets.chart_block(
-    charts.load_chart(stacked, totals, peaks, STACKS[stack]),
+    chart_specs.spec(charts.load_chart, stacked, totals, peaks, STACKS[stack]),
     charts.load_reading(totals, peaks),
     charts.load_table(stacked, totals, peaks),
     f"charge-{start.isoformat()}-{end.isoformat()}.csv",
@@ -96,7 +96,7 @@ for name, row in by_name.items():
 if aligned:
     compared = pl.concat(aligned)
     widgets.chart_block(
-        charts.comparison_chart(compared),
+        chart_specs.spec(charts.comparison_chart, compared),
         charts.comparison_reading(compared),
         charts.comparison_table(compared),
         "campagnes-comparees.csv",
@@ -122,7 +122,7 @@ else:
         for value, key in (("offered_per_day", "dl-heat-offered"),
                            ("answer_rate", "dl-heat-rate")):
             widgets.chart_block(
-                charts.heatmap(profile, value),
+                chart_specs.spec(charts.heatmap, profile, value),
                 charts.heatmap_reading(profile, value),
                 table,
                 f"profil-semaine-{start.isoformat()}-{end.isoformat()}.csv",

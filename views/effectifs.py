@@ -6,7 +6,9 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, erlang, identity, navigation, review, sidebar, tables, widgets
+from dashboard import (
+    cache, chart_specs, erlang, identity, navigation, review, sidebar, tables, widgets,
+)
 from dashboard import formatting as fmt
 from dashboard.charts import staffing as charts
 from dashboard.config import default_thresholds
@@ -90,7 +92,7 @@ slots = cache.kpis(url, team, ("slot",), overrides, READS)
 prof = review.profile(slots)
 if prof.height:
     widgets.chart_block(
-        charts.required_vs_logged_chart(prof, model),
+        chart_specs.spec(charts.required_vs_logged_chart, prof, model),
         review.profile_reading(prof),
         tables.display_table(prof, ("slot",), ("offered", "agents_logged_in",
                                                "required_agents", "staffing_gap"),
@@ -104,7 +106,7 @@ cells = cache.kpis(url, team, ("day", "slot"), overrides, READS)
 grid = review.weekday_slot_gap(cells.filter(pl.col("slot").is_in(prof["slot"].to_list())))
 if grid.height:
     widgets.chart_block(
-        charts.gap_heatmap(grid), review.heatmap_reading(grid),
+        chart_specs.spec(charts.gap_heatmap, grid), review.heatmap_reading(grid),
         grid.select(
             pl.col("weekday_label").alias("Jour"), pl.col("slot").alias("Demi-heure"),
             pl.col("gap").map_elements(review.signed_agents, return_dtype=pl.String)
@@ -119,7 +121,7 @@ days = cache.kpis(url, team, ("day",), overrides, READS)
 if days["staffing_gap"].drop_nulls().len():
     day_under, day_over = review.staffing_extremes(days, ("day",), TOP_N)
     widgets.chart_block(
-        charts.daily_gap_chart(days),
+        chart_specs.spec(charts.daily_gap_chart, days),
         review.daily_reading(days),
         tables.display_table(days.filter(pl.col("staffing_gap").is_not_null()), ("day",),
                              EXTREMES, scope=scope),

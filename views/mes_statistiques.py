@@ -6,7 +6,7 @@ dashboard.team, which returns medians only (no agent row), withheld below MIN_AG
 
 import streamlit as st
 
-from dashboard import cache, identity, page_reads, sidebar, team, widgets
+from dashboard import cache, chart_specs, identity, page_reads, sidebar, team, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import agent as charts
 from dashboard.engine import Filters
@@ -87,7 +87,7 @@ for i, metric in enumerate(shown):
     comparison = team.compare(own, medians, grain, metric)
     with columns[i % 2]:
         widgets.chart_block(
-            charts.own_vs_team(comparison, metric, grain),
+            chart_specs.spec(charts.own_vs_team, comparison, metric, grain),
             charts.reading(comparison, metric, grain),
             charts.comparison_table(comparison, metric, grain),
             f"mes-statistiques-{metric}-{grain}-{mine.start}-{mine.end}.csv",
