@@ -7,6 +7,7 @@ Cached functions take the database URL (a string) rather than an engine, so that
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 import streamlit as st
@@ -17,6 +18,9 @@ from dashboard import engine as kpi_engine
 from dashboard import users as users_mod
 from dashboard.auth import Scope, User
 from queries import agents, meta, overview
+
+if TYPE_CHECKING:
+    from queries.contact_rows import Anchor, DayChoices, Page, RowFilter
 
 TTL_SECONDS = 300
 
@@ -237,3 +241,42 @@ def quarantine_file(url: str, import_id: int):
 
     with get_engine(url).connect() as conn:
         return imports.quarantine_file(conn, import_id)
+
+
+# --- Détail des contacts: raw rows of one day, a page at a time -------------------------
+
+
+@st.cache_data(ttl=LIVE_TTL_SECONDS, max_entries=200, show_spinner="Lecture des contacts…")
+def contact_page(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
+                 anchor: Anchor | None = None) -> Page:
+    """One page of a day's contacts with its count and rank (queries.contact_rows.Page),
+    kept one minute like the live figures."""
+    from queries import contact_rows
+
+    if filters.scope is None:
+        raise ValueError("the web app never reads rows without the user's scope")
+    with get_engine(url).connect() as conn:
+        return contact_rows.read_page(conn, filters, narrowing, anchor)
+
+
+@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)
+def contact_choices(url: str, filters: kpi_engine.Filters) -> DayChoices:
+    """The queues and agents met in the day's contacts FILTERS select (DayChoices)."""
+    from queries import contact_rows
+
+    if filters.scope is None:
+        raise ValueError("the web app never reads rows without the user's scope")
+    with get_engine(url).connect() as conn:
+        return contact_rows.day_choices(conn, filters)
+
+
+@st.cache_data(ttl=LIVE_TTL_SECONDS, max_entries=4, show_spinner=False)
+def contact_export(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
+                   cap: int) -> pl.DataFrame:
+    """The first CAP contacts of the day FILTERS and NARROWING select, for the CSV."""
+    from queries import contact_rows
+
+    if filters.scope is None:
+        raise ValueError("the web app never reads rows without the user's scope")
+    with get_engine(url).connect() as conn:
+        return contact_rows.export_rows(conn, filters, narrowing, cap)

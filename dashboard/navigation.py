@@ -27,6 +27,8 @@ PAGES: tuple[PageDef, ...] = (
             MANAGERS, "Pilotage du site"),
     PageDef("views/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
             "Pilotage du site"),
+    PageDef("views/detail.py", "Détail des contacts", ":material/table_rows:", "detail",
+            MANAGERS, "Pilotage du site"),
     PageDef("views/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
             ("national", "admin"), "Direction nationale"),
     PageDef("views/effectifs.py", "Effectifs", ":material/groups:", "effectifs",

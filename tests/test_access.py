@@ -22,6 +22,7 @@ import streamlit
 from google.protobuf import text_format
 from google.protobuf.descriptor import FieldDescriptor
 from sqlalchemy import func, select
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -31,6 +32,7 @@ from dashboard import navigation, schema, team
 from dashboard import users as users_mod
 from dashboard.auth import Scope, User, scope_for
 from dashboard.engine import Filters
+from queries import contact_rows
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TEAM_MODULE = str(Path(team.__file__).resolve())
@@ -67,6 +69,7 @@ class Seen:
         self.reads: list[tuple[Scope | None, bool]] = []  # (scope, through dashboard.team)
         self.navigation: list[list[tuple[str, str]]] = []  # [(section, title)] per run
         self.downloads: list[str] = []
+        self.deferred: list = []  # files a download button builds only when clicked
 
     def scopes(self, *, team_only: bool = False) -> set[Scope | None]:
         return {scope for scope, via_team in self.reads if via_team == team_only}
@@ -93,6 +96,13 @@ def seen(monkeypatch):
 
     monkeypatch.setattr(engine_mod, "compute_kpis", compute)
     monkeypatch.setattr(team, "compute_kpis", compute)
+    # The raw rows of the Détail des contacts page are read outside the engine.
+    for name in ("read_page", "export_rows", "day_choices"):
+        def rows_spy(conn, filters, *args, _real=getattr(contact_rows, name), **kwargs):
+            record.reads.append((filters.scope, False))
+            return _real(conn, filters, *args, **kwargs)
+
+        monkeypatch.setattr(contact_rows, name, rows_spy)
 
     real_navigation = streamlit.navigation
 
@@ -111,6 +121,14 @@ def seen(monkeypatch):
         return real_store(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", store)
+
+    real_deferred = MediaFileManager.add_deferred
+
+    def deferred(self, data_callable, *args, **kwargs):
+        record.deferred.append(data_callable)
+        return real_deferred(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", deferred)
     streamlit.cache_data.clear()  # a cached result would hide its read from the spy
     return record
 
@@ -182,6 +200,10 @@ def shown_texts(at: AppTest) -> str:
 
 
 def assert_nobody_else(at: AppTest, seen: Seen, forbidden: set[str], where: str) -> None:
+    while seen.deferred:  # build the files offered on click, as a click would
+        data = seen.deferred.pop()()
+        seen.downloads.append(data if isinstance(data, str)
+                              else bytes(data).decode("utf-8", errors="replace"))
     shown = shown_texts(at) + "\n".join(seen.downloads)
     leaked = sorted(name for name in forbidden if name in shown)
     assert not leaked, f"{where}: shows {leaked}"
