@@ -7,7 +7,8 @@ Aujourd'hui — by the menu ("switch", a rerun in the open session) or by openin
 in a new session ("open", a bookmark or the wallboard) — all at once or spread evenly
 over RAMP seconds. Each is timed until the server has sent the page's last element. The
 first supervisor of the morning (one session before the others, "first_s") fills the
-caches.
+caches (one per worker when several Streamlit processes serve behind the sticky proxy,
+`--workers`: each has its own caches).
 
 At the moment the others start, one real Chromium (Debian's, headless) that opened the
 app beforehand clicks the menu too, and is timed until the page's title is shown and
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -51,8 +53,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start `python -m dashboard.serve` on URL, identity by header; (process, base URL)."""
+def serve(url: str, log_path: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """Start `python -m dashboard.serve` on URL (WORKERS processes behind the proxy when
+    more than one), identity by header; (process, base URL)."""
     port = _free_port()
     # Identity as in production behind an authenticating proxy: a trusted header.
     env = dict(os.environ, DASHBOARD_DB_URL=url, DASHBOARD_AUTH_MODE="header",
@@ -62,10 +65,10 @@ def serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.serve",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "--server.headless", "true", "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 90 + 30 * workers
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
@@ -73,22 +76,60 @@ def serve(url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
                     return proc, base
         except OSError:
             time.sleep(0.3)
-    proc.kill()
+    stop(proc)
     raise RuntimeError(f"streamlit did not start; see {log_path}")
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server started by serve(), its workers with it."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    """PID and its descendants (Linux /proc): the proxy and its workers."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        out.append(todo.pop())
+        todo.extend(children.get(out[-1], []))
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process PID so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of process PID and its descendants."""
+    total = 0.0
+    for one in _tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of process PID in MB, None where /proc does not tell."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
+def rss_mb(pid: int) -> float:
+    """Resident memory in MB of process PID and its descendants."""
+    total = 0.0
+    for one in _tree(pid):
+        try:
+            lines = Path(f"/proc/{one}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return round(total / 1024, 1)
 
 
 async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
@@ -127,14 +168,17 @@ async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
 
 
 async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
-               server_pid: int, out: dict) -> None:
+               server_pid: int, out: dict, workers: int = 1) -> None:
     headers = {AUTH_HEADER: LOGIN}
-    # The first supervisor of the morning: alone, fills the caches.
-    first = await Session.open(base, headers, TIMEOUT_S)
-    await first.page("", timeout=TIMEOUT_S)
-    out["first_s"] = round((await first.page(PAGE, expect=TITLE, timeout=TIMEOUT_S))
-                           ["seconds"], 2)
-    await first.close()
+    # The first supervisor of the morning: alone, fills the caches — of every worker, as
+    # the first sessions the proxy sends to each would (each process has its own).
+    firsts = []
+    for _ in range(workers):
+        first = await Session.open(base, headers, TIMEOUT_S)
+        await first.page("", timeout=TIMEOUT_S)
+        firsts.append((await first.page(PAGE, expect=TITLE, timeout=TIMEOUT_S))["seconds"])
+        await first.close()
+    out["first_s"] = round(firsts[0], 2)
 
     opening = asyncio.Semaphore(OPENING)
     open_sessions: list[Session] = []
@@ -191,30 +235,28 @@ async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
 
 
 def run(url: str, sessions: int = 30, log=print, ramp: float = 0.0, mode: str = "switch",
-        browser: bool = True) -> dict:
+        browser: bool = True, workers: int = 1) -> dict:
     """Serve the database at URL; after a first session alone, SESSIONS sessions reach
     Aujourd'hui spread over RAMP seconds, by the menu (MODE "switch") or by opening it in
-    a new session ("open"), with one real browser clicking the menu at the same time."""
-    out: dict = {"sessions": sessions, "mode": mode, "ramp_s": ramp, "client": "protocol"}
+    a new session ("open"), with one real browser clicking the menu at the same time;
+    WORKERS Streamlit processes behind the sticky proxy when more than one."""
+    out: dict = {"sessions": sessions, "mode": mode, "ramp_s": ramp, "client": "protocol",
+                 "workers": workers}
     if browser and not Path(CHROMIUM).exists():
         browser = False
         out["browser_error"] = f"{CHROMIUM} missing"
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = serve(url, Path(tmp) / "streamlit.log")
+        proc, base = serve(url, Path(tmp) / "streamlit.log", workers)
         try:
             asyncio.run(asyncio.wait_for(
-                _run(base, sessions, ramp, mode, browser, proc.pid, out),
+                _run(base, sessions, ramp, mode, browser, proc.pid, out, workers),
                 timeout=TIMEOUT_S * 4 + ramp))
         except Exception as exc:  # the run's time limit or a failed first session
             out.setdefault("error_count", sessions)
             out["run_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" \
                 if str(exc) else type(exc).__name__
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
     log(f"  load: {out}")
     return out
 
@@ -230,9 +272,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ramp", type=float, default=0.0)
     parser.add_argument("--mode", choices=("switch", "open"), default="switch")
     parser.add_argument("--no-browser", action="store_true", help="no real browser probe")
+    parser.add_argument("--workers", type=int, default=1, help="Streamlit processes")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.url, args.sessions, log=lambda m: None, ramp=args.ramp,
-                         mode=args.mode, browser=not args.no_browser)))
+                         mode=args.mode, browser=not args.no_browser, workers=args.workers)))
 
 
 if __name__ == "__main__":

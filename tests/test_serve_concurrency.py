@@ -9,7 +9,6 @@ the GIL): every session then times out here.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 
@@ -43,11 +42,7 @@ def test_thirty_sessions_at_once_all_get_their_pages(demo_db_url, tmp_path):
     try:
         results = asyncio.run(_sessions_at_once(base))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        load.stop(proc)
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
     assert not errors, f"{len(errors)} of {SESSIONS} sessions failed, first: {errors[0]}"
     # Each page streamed its elements (a title alone would be a handful of messages).
