@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import altair as alt
 import polars as pl
 import streamlit as st
@@ -91,4 +93,15 @@ def download_csv(table: pl.DataFrame, file_name: str, key: str) -> None:
         key=key,
         icon=":material/download:",
         on_click="ignore",
+    )
+
+
+def day_input(container, last: dt.date, first: dt.date, final: dt.date,
+              key: str = "jour") -> dt.date:
+    """The "Jour" picker of the one-day pages, kept in the URL (`?KEY=`), LAST by default."""
+    return container.date_input(
+        "Jour", value=last, min_value=first, max_value=final, format="DD/MM/YYYY",
+        key=key, bind="query-params",
+        help="Jour local. Par défaut, le dernier jour avec des données. La période de la "
+             "barre latérale ne s'applique pas à cette page.",
     )

@@ -72,7 +72,7 @@ def test_rows_in_arrival_order_and_the_page_buttons(monkeypatch, demo_db_url, lo
                     site=site, d=day)
     total = len(expected)
     assert total > (50 if site else 150), "the busiest demo day should fill a few pages"
-    at = open_page(monkeypatch, demo_db_url, PAGE, login, jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, login, date=day.isoformat())
     assert not at.exception
     assert at.title[0].value == "Détail des contacts"
     table = _table(at)
@@ -117,7 +117,7 @@ def test_rows_in_arrival_order_and_the_page_buttons(monkeypatch, demo_db_url, lo
 
 def test_a_filter_change_starts_again_at_page_one(monkeypatch, demo_db_url):
     day = _busiest_day(demo_db_url)
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     at.button(key="detail-next").click().run()
     assert _lines(at).startswith("Lignes 51 à ")
     at.multiselect(key="issue").set_value(["answered"]).run()
@@ -137,10 +137,10 @@ def test_the_url_restores_the_view(monkeypatch, demo_db_url):
              "AND outcome IN ('abandoned', 'answered')")
     expected = _ids(demo_db_url, where, d=day)
     assert expected, "pick a busier slot"
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat(),
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat(),
                    creneau="10:00–10:30", issue=["Abandonné", "Décroché"], attente="30")
     assert not at.exception
-    assert at.date_input(key="jour").value == day
+    assert at.date_input(key="date").value == day
     assert at.selectbox(key="creneau").value == 20
     assert at.multiselect(key="issue").value == ["abandoned", "answered"]
     assert at.number_input(key="attente").value == 30
@@ -159,7 +159,7 @@ def test_queue_and_agent_pickers(monkeypatch, demo_db_url):
             "ON a.agent_id = c.agent_id WHERE c.site = 'rouen' AND c.local_date = :d "
             "GROUP BY c.agent_id, a.display_name ORDER BY COUNT(*) DESC LIMIT 1"),
             {"d": day}).one()
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     assert fmt.UNASSIGNED == at.selectbox(key="agent").options[-1]
     at.selectbox(key="agent").set_value(name).run()
     assert not at.exception
@@ -180,7 +180,7 @@ def test_queue_and_agent_pickers(monkeypatch, demo_db_url):
 
 def test_a_supervisor_sees_only_their_site(monkeypatch, demo_db_url):
     day = _busiest_day(demo_db_url, "chartres")
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat(),
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat(),
                    site="Chartres", dept="28")
     assert not at.exception
     rouen = _ids(demo_db_url, "site = 'rouen' AND local_date = :d", d=day)
@@ -200,7 +200,7 @@ def test_a_supervisor_sees_only_their_site(monkeypatch, demo_db_url):
 
 def test_the_national_view_shows_pseudonyms(monkeypatch, demo_db_url):
     day = _busiest_day(demo_db_url, "chartres")
-    at = open_page(monkeypatch, demo_db_url, PAGE, "directeur", jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, "directeur", date=day.isoformat())
     assert not at.exception
     agents = set(_table(at)["Agent"])
     assert agents and all(a.startswith("agent-") or a == fmt.UNASSIGNED for a in agents)
@@ -212,7 +212,7 @@ def test_the_national_view_shows_pseudonyms(monkeypatch, demo_db_url):
 
 def test_an_empty_selection_says_so(monkeypatch, demo_db_url):
     day = _busiest_day(demo_db_url)
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat(),
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat(),
                    creneau="02:00–02:30")
     assert not at.exception
     assert at.info[0].value.startswith("Aucun contact ne correspond à cette sélection le ")
@@ -223,7 +223,7 @@ def test_an_empty_selection_says_so(monkeypatch, demo_db_url):
 def test_the_csv_holds_every_matching_row(monkeypatch, demo_db_url, deferred):
     day = _busiest_day(demo_db_url)
     expected = _ids(demo_db_url, "site = 'rouen' AND local_date = :d", d=day)
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     assert not at.exception
     button = at.get("download_button")[0]
     assert button.proto.label == f"Télécharger les {fmt.fr_number(len(expected))} lignes (CSV)"
@@ -239,7 +239,7 @@ def test_the_csv_is_capped_and_says_so(monkeypatch, demo_db_url, deferred):
     day = _busiest_day(demo_db_url)
     expected = _ids(demo_db_url, "site = 'rouen' AND local_date = :d", d=day)
     monkeypatch.setattr(contact_rows, "EXPORT_CAP", 60)
-    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     assert not at.exception
     assert at.get("download_button")[0].proto.label == "Télécharger les 60 lignes (CSV)"
     warning = at.main.warning[0].value

@@ -52,6 +52,13 @@ def test_default_day_is_the_latest_with_data(monkeypatch, demo_db_url):
     assert at.date_input(key="jour").value == dt.date.fromisoformat(str(last)[:10])
 
 
+def test_a_link_opens_the_days_contacts(monkeypatch, demo_db_url):
+    day = _busy_days(demo_db_url)[1]
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    (link,) = [e for e in at.get("page_link") if e.proto.label == "Voir les contacts de ce jour"]
+    assert link.proto.page.endswith("detail") and link.proto.query_string == f"date={day}"
+
+
 def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url):
     day = _busy_days(demo_db_url)[0]
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())

@@ -49,12 +49,7 @@ if wallboard:
     refresh_seconds = config.wallboard_refresh_seconds()
 else:
     controls = st.columns([1, 2], vertical_alignment="bottom")
-    chosen_day = controls[0].date_input(
-        "Jour", value=last, min_value=span.first_day, max_value=span.last_day,
-        format="DD/MM/YYYY", key="jour", bind="query-params",
-        help="Par défaut, le dernier jour avec des données. La période de la barre latérale "
-             "ne s'applique pas à cette page.",
-    )
+    chosen_day = widgets.day_input(controls[0], last, span.first_day, span.last_day)
     auto = controls[1].toggle(
         "Actualisation automatique", key="auto", bind="query-params",
         help=f"Recalcule la page toutes les {REFRESH_SECONDS} secondes. Pour l'écran mural "
@@ -145,6 +140,10 @@ def live_view() -> None:
         + (f"Évolution par rapport au {series.fr_day(before_day)}." if before
            else "Pas de données une semaine plus tôt pour comparer.")
     )
+    if not wallboard:
+        # The same day on the drill-down page (the sidebar's filters follow by themselves).
+        st.page_link("views/detail.py", label="Voir les contacts de ce jour",
+                     icon=":material/table_rows:", query_params={"date": day.isoformat()})
 
     st.header("Au fil de la journée")
     slots = cache.kpis_live(url, today, ("slot",), page_reads.TODAY_SLOTS)

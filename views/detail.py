@@ -40,12 +40,9 @@ if last is None or span.first_day is None:
     st.stop()
 
 top = st.columns([1, 1, 2])
-day = top[0].date_input(
-    "Jour", value=last, min_value=span.first_day, max_value=span.last_day,
-    format="DD/MM/YYYY", key="jour", bind="query-params",
-    help="Jour local. Par défaut, le dernier jour avec des données. La période de la barre "
-         "latérale ne s'applique pas à cette page.",
-)
+# Not "jour": a page link from Aujourd'hui would lose it when that page's own "jour"
+# widget goes away.
+day = widgets.day_input(top[0], last, span.first_day, span.last_day, key="date")
 slot = top[1].selectbox(
     "Demi-heure", list(range(SLOTS_PER_DAY)), index=None, format_func=ct.slot_range_label,
     placeholder="Toute la journée", key="creneau", bind="query-params",
