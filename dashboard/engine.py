@@ -15,10 +15,11 @@ from dataclasses import dataclass, fields
 import polars as pl
 from sqlalchemy import Engine
 
-from dashboard import config, medians, rollups, schema
+from dashboard import config, medians, period_cache, rollups, schema
 from dashboard.auth import Scope
 from dashboard import metrics as m
 from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
+from dashboard.team_period import TeamPeriod, team_period
 from dashboard.workdays import HolidayCalendar
 from queries import acts as q_acts
 from queries import contacts as q_contacts
@@ -129,6 +130,11 @@ def compute_kpis(
     team presence and acts likewise come from the staff rollups unless SOURCE is "raw"
     (presence: when the opening hours fall on quarter hours). Both give the same
     figures (tests/test_rollups.py).
+
+    From the rollups, the team measures' statistics per site × day × half-hour (Erlang
+    cells, time bases, presence) depend on the filters only, not on BY: they are
+    computed once and shared by the calls grouping the same filters differently
+    (dashboard.team_period, dashboard.period_cache).
     """
     if source not in ("auto", "rollup", "raw"):
         raise ValueError(f"source must be auto, rollup or raw, got {source!r}")
@@ -160,10 +166,10 @@ def compute_kpis(
                              f"thresholds above {schema.WAIT_CAP} s: use source='raw'")
         use_rollups = source == "rollup" or (
             source == "auto" and exact and rollups.rollups_complete(conn))
+        cells = patience = period = None
         if use_rollups:
-            frames, cells, patience = _rollup_stats(
-                conn, filters, by, src, unavailable, campaigns, sites, team, overrides,
-                defaults, sl_map, short_map, period_lo)
+            thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
+            frames = _rollup_stats(conn, filters, by, src, unavailable, campaigns, thresholds)
         else:
             frames, cells, patience = _raw_stats(
                 conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
@@ -181,22 +187,36 @@ def compute_kpis(
         if team:
             hours = _team_sites(q_staffing.site_hours(conn), filters)
             windows = m.open_windows(hours, filters.start, filters.end, calendar)
+        wants_hours = "agent_hours" not in unavailable
+        quarters = staff and team and wants_hours and m.windows_on_quarters(windows)
+        if team and use_rollups:
+            # The same for every grouping of these filters: computed once, shared by the
+            # calls of a page while fresh (dashboard.period_cache).
+            key = ("team", filters, overrides, defaults, thresholds, tuple(sites.rows()),
+                   tuple(hours.rows()), quarters)
+            period = period_cache.shared(engine, key, lambda: _rollup_team(
+                conn, filters, overrides, defaults, thresholds, hours, windows, quarters))
         presence = sessions = None
-        if "agent_hours" not in unavailable:
-            if staff and team and m.windows_on_quarters(windows):
-                presence = q_rollups.presence_rows(conn, filters)
+        if wants_hours:
+            if quarters:
+                presence = period.presence if period is not None else (
+                    q_rollups.presence_rows(conn, filters))
             elif staff and not team and not slot_base:
                 presence = q_rollups.agent_day_rows(conn, filters, src)
             else:
                 sessions = q_sessions.session_rows(conn, filters, period_lo, period_hi)
-        needs_patience = team and overrides.erlang_a and overrides.patience_seconds is None
+        needs_patience = (team and period is None and overrides.erlang_a
+                          and overrides.patience_seconds is None)
         patience = patience() if needs_patience else None
 
     if act_counts is not None:
         frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
-    if team:
+    if period is not None:
+        grid, cells = period.grid(slot_base), period.required(slot_base)
+    elif team:
         grid = m.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
         cells = m.required_from_inputs(cells, grid, _targets(hours, patience, overrides, defaults))
+    if team:
         frames.append(m.required_stats(m.with_group_keys(cells, by), by))
     if presence is not None:
         frames.append(m.session_stats(m.with_group_keys(presence, by), by))
@@ -295,12 +315,28 @@ def _raw_stats(conn, filters, by, src, phone_src, unavailable, campaigns, sites,
     return frames, cells, lambda: m.site_patience(phone)
 
 
-def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, overrides,
-                  defaults, sl_map, short_map, period_lo):
-    """The same as _raw_stats, from the rollup tables (queries.rollups)."""
-    sl_s = q_rollups.per_site(sl_map, _default(overrides.sl_seconds, defaults.sl_seconds))
-    short_s = q_rollups.per_site(short_map, _default(
-        overrides.short_abandon_seconds, defaults.short_abandon_seconds))
+@dataclass(frozen=True)
+class _RollupThresholds:
+    """The SL and short-abandon thresholds the rollups are read with (per site, else the
+    default), and whether the coarse rollups' baked threshold counts are theirs."""
+
+    sl: tuple[tuple[str, int], ...]
+    short: tuple[tuple[str, int], ...]
+    sl_default: int
+    short_default: int
+    coarse_ok: bool
+
+    def sl_sql(self):
+        """The SL threshold of each row's site, as SQL (queries.rollups.per_site)."""
+        return q_rollups.per_site(dict(self.sl), self.sl_default)
+
+    def short_sql(self):
+        """The short-abandon threshold of each row's site, as SQL."""
+        return q_rollups.per_site(dict(self.short), self.short_default)
+
+
+def _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map
+                       ) -> _RollupThresholds:
     effective = {site: [_default(overrides.sl_seconds, sl_map.get(site, defaults.sl_seconds)),
                         _default(overrides.short_abandon_seconds,
                                  short_map.get(site, defaults.short_abandon_seconds))]
@@ -308,8 +344,19 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
     baked = rollups.baked_thresholds(conn)
     # The coarse rollups hold threshold counts at their baked thresholds only.
     coarse_ok = all(baked.get(site) == value for site, value in effective.items())
-    table = q_rollups.pick_table(src, filters) if coarse_ok else q_rollups.R
-    sums = q_rollups.contact_stats(conn, filters, src, sl_s, short_s, table)
+    return _RollupThresholds(
+        tuple(sorted(sl_map.items())), tuple(sorted(short_map.items())),
+        _default(overrides.sl_seconds, defaults.sl_seconds),
+        _default(overrides.short_abandon_seconds, defaults.short_abandon_seconds), coarse_ok)
+
+
+def _rollup_stats(conn, filters, by, src, unavailable, campaigns,
+                  thresholds: _RollupThresholds):
+    """The contacts' statistics frames of _raw_stats, from the rollup tables
+    (queries.rollups)."""
+    table = q_rollups.pick_table(src, filters) if thresholds.coarse_ok else q_rollups.R
+    sums = q_rollups.contact_stats(conn, filters, src, thresholds.sl_sql(),
+                                   thresholds.short_sql(), table)
     keyed = m.with_group_keys(sums, by, campaigns)
     aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
     if by:
@@ -334,19 +381,25 @@ def _rollup_stats(conn, filters, by, src, unavailable, campaigns, sites, team, o
         frames.append(m.backlog_from_events(
             events.select(*keep, "local_date", "_d"), by, filters.start, filters.end,
             departments, campaigns))
-    cells = None
-    if team:
-        cells = q_rollups.cell_inputs(conn, filters, short_s, baked=coarse_ok).with_columns(
-            pl.col("site").replace_strict(
-                sl_map, default=_default(overrides.sl_seconds, defaults.sl_seconds),
-                return_dtype=pl.Float64).alias("_t"))
+    return frames
 
-    def patience() -> pl.DataFrame:
-        site_table = q_rollups.pick_table(("site",), filters) if coarse_ok else q_rollups.R
-        return m.patience_from_stats(m._cast_stats(
-            q_rollups.contact_stats(conn, filters, ("site",), sl_s, short_s, site_table)))
 
-    return frames, cells, patience
+def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThresholds, hours,
+                 windows, quarters: bool) -> TeamPeriod:
+    """The period's TeamPeriod from the rollups (with rollup_presence when QUARTERS)."""
+    t = thresholds
+    inputs = q_rollups.cell_inputs(conn, filters, t.short_sql(), baked=t.coarse_ok
+                                   ).with_columns(
+        pl.col("site").replace_strict(dict(t.sl), default=t.sl_default,
+                                      return_dtype=pl.Float64).alias("_t"))
+    patience = None
+    if overrides.erlang_a and overrides.patience_seconds is None:
+        site_table = q_rollups.pick_table(("site",), filters) if t.coarse_ok else q_rollups.R
+        patience = m.patience_from_stats(m._cast_stats(q_rollups.contact_stats(
+            conn, filters, ("site",), t.sl_sql(), t.short_sql(), site_table)))
+    presence = q_rollups.presence_rows(conn, filters) if quarters else None
+    return team_period(inputs, hours, windows, _targets(hours, patience, overrides, defaults),
+                       filters.start, filters.end, presence)
 
 
 def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.DataFrame:

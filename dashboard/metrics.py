@@ -877,11 +877,18 @@ def slot_grid(
     opening hours of WINDOWS (open_windows). Built from the 15-minute UTC pieces of the
     period: every real UTC offset is a multiple of 15 min, so a piece lies in one slot.
     """
+    return slot_grids(hours, windows, start, end)[slot_base]
+
+
+def slot_grids(
+    hours: pl.DataFrame, windows: pl.DataFrame, start: dt.date, end: dt.date
+) -> dict[bool, pl.DataFrame]:
+    """slot_grid for both time bases at once: {slot_base: grid}."""
     out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
                   "dur_us": pl.Int64, "open_day": pl.Boolean, "base_us": pl.Int64}
     bounds = site_period_bounds(hours, start, end)
     if bounds.height == 0:
-        return pl.DataFrame(schema=out_schema)
+        return {base: pl.DataFrame(schema=out_schema) for base in (False, True)}
     frame = (
         bounds.join(hours.select("site", "timezone"), on="site", how="left")
         .with_columns(pl.col("timezone").fill_null("Europe/Paris"),
@@ -895,16 +902,17 @@ def slot_grid(
     frame = frame.join(windows, on=["site", "local_date"], how="left")
     piece_us = (pl.col("_pe") - pl.col("_ps")).dt.total_microseconds().cast(pl.Int64)
     open_day = pl.col("open_lo").is_not_null()
-    in_base = (
-        pl.when(open_day).then(piece_us).otherwise(0) if slot_base
-        else _overlap_us(pl.col("_ps"), pl.col("_pe"), pl.col("open_lo"), pl.col("open_hi"))
-    )
+    in_slots = pl.when(open_day).then(piece_us).otherwise(0)
+    in_hours = _overlap_us(pl.col("_ps"), pl.col("_pe"), pl.col("open_lo"), pl.col("open_hi"))
     grid = frame.group_by("site", "local_date", "local_slot").agg(
         piece_us.sum().alias("dur_us"),
         open_day.any().alias("open_day"),
-        in_base.sum().alias("base_us"),
+        in_hours.sum().alias("_base_hours"),
+        in_slots.sum().alias("_base_slots"),
     )
-    return grid.select(pl.col(c).cast(t) for c, t in out_schema.items())
+    return {base: grid.rename({column: "base_us"}).select(
+                pl.col(c).cast(t) for c, t in out_schema.items())
+            for base, column in ((False, "_base_hours"), (True, "_base_slots"))}
 
 
 def base_stats(grid: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
@@ -1074,11 +1082,28 @@ def required_from_inputs(
     ])
     cells = cells.join(solved, on=inputs, how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("calls") == 0).then(0).otherwise(pl.col("required")).alias("required"),
-    ).with_columns(
-        ((pl.col("base_us") > 0) & (pl.col("calls") > 0) & pl.col("required").is_null())
-        .alias("unknown")
-    )
+    ).with_columns(_unknown_requirement())
     return cells.select(pl.col(c).cast(t) for c, t in out_schema.items())
+
+
+def _unknown_requirement() -> pl.Expr:
+    """`unknown`: a cell of the time base with calls whose requirement is not known."""
+    return ((pl.col("base_us") > 0) & (pl.col("calls") > 0)
+            & pl.col("required").is_null()).alias("unknown")
+
+
+def cells_in_base(cells: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """Required cells (required_from_inputs) with the time base of GRID (slot_grid)
+    instead of the grid they were solved on: `base_us` and `unknown` again.
+
+    The same as solving them on GRID when their grid's base holds GRID's: a cell outside
+    GRID's base weighs nothing in required_stats, whatever its requirement (the opening
+    hours lie within the open days' slots, so the slot base holds the other)."""
+    keys = ["site", "local_date", "local_slot"]
+    out = cells.drop("base_us", "unknown").join(
+        grid.select(*keys, "base_us"), on=keys, how="left", maintain_order="left",
+    ).with_columns(pl.col("base_us").fill_null(0))
+    return out.with_columns(_unknown_requirement()).select(cells.columns)
 
 
 def required_stats(cells: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
