@@ -3,10 +3,11 @@
 Builds (or reuses) a demo database per size — PostgreSQL `--pg-scale` (default 30, about
 10 M contacts) and SQLite `--sqlite-scale` (default 6, about 2 M) — then measures every
 page's data (bench/pages.py), ingest throughput (bench/ingest_throughput.py when present),
-the peak RSS of a process serving the PostgreSQL database, and 30 browser sessions
-reaching the Aujourd'hui page (bench/load.py): by the menu all at once, by the menu over
-`--ramp` seconds, and by full page loads over `--ramp` seconds. Prints a table and writes
-bench/results/latest.json.
+the peak RSS of a process serving the PostgreSQL database, and 30 sessions reaching the
+Aujourd'hui page (bench/load.py, with one real browser among them): by the menu all at
+once, by the menu over `--ramp` seconds, by opening the page over `--ramp` seconds, and by
+the menu all at once with one Streamlit process per core behind the sticky proxy.
+Prints a table and writes bench/results/latest.json.
 `--quick` uses small scales and finishes in a few minutes.
 """
 
@@ -137,16 +138,19 @@ def _table(pages: dict) -> str:
 
 
 def _loads(args, serving: str, log) -> dict:
-    """The three browser loads on the database at SERVING (see bench/load.py)."""
+    """The four loads on the database at SERVING (see bench/load.py)."""
     from bench import load
 
     out = {}
-    for key, mode, ramp in (("load", "switch", 0.0), ("load_ramp", "switch", args.ramp),
-                            ("load_open", "open", args.ramp)):
-        log(f"load: {args.sessions} browser sessions reach Aujourd'hui ({mode}, "
-            f"over {ramp:g} s) ...")
-        out[key] = load.run(serving, sessions=args.sessions, log=log,
-                            prime=not args.no_prime, ramp=ramp, mode=mode)
+    workers = max(2, os.cpu_count() or 1)
+    for key, mode, ramp, count in (("load", "switch", 0.0, 1),
+                                   ("load_ramp", "switch", args.ramp, 1),
+                                   ("load_open", "open", args.ramp, 1),
+                                   ("load_workers", "switch", 0.0, workers)):
+        log(f"load: {args.sessions} sessions reach Aujourd'hui ({mode}, over {ramp:g} s, "
+            f"{count} worker{'s' if count > 1 else ''}) ...")
+        out[key] = load.run(serving, sessions=args.sessions, log=log, ramp=ramp, mode=mode,
+                            workers=count)
     return out
 
 
@@ -156,7 +160,7 @@ def _load_only(args, log) -> None:
     serving = pg or f"sqlite:///{HERE / 'data' / f'demo_{_scale_name(args.sqlite_scale)}.sqlite'}"
     results.update(_loads(args, serving, log))
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
-    for key in ("load", "load_ramp", "load_open"):
+    for key in ("load", "load_ramp", "load_open", "load_workers"):
         print(f"{key}: {results.get(key)}")
 
 
@@ -165,18 +169,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-scale", type=float, default=30.0)
     parser.add_argument("--sqlite-scale", type=float, default=6.0)
     parser.add_argument("--quick", action="store_true", help="small scales (a few minutes)")
-    parser.add_argument("--sessions", type=int, default=30, help="browser sessions (load)")
-    parser.add_argument("--no-load", action="store_true", help="skip the browser load test")
+    parser.add_argument("--sessions", type=int, default=30, help="sessions of the load test")
+    parser.add_argument("--no-load", action="store_true", help="skip the load test")
     parser.add_argument("--ramp", type=float, default=15.0,
                         help="seconds over which the ramped load's sessions start")
-    parser.add_argument("--no-prime", action="store_true",
-                        help="start the load sessions on a server that rendered nothing yet")
     parser.add_argument("--ingest-rows", type=int, default=20_000)
     parser.add_argument("--raw-path", action="store_true",
                         help="also time the engine's raw path (minutes at national scale)")
     parser.add_argument("--skip-pages", action="store_true", help="no page figures")
     parser.add_argument("--load-only", action="store_true",
-                        help="only the browser load, written into the existing --out file")
+                        help="only the load test, written into the existing --out file")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -232,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     print(_table(results["pages"]))
     print(f"peak RSS {results['peak_rss_mb']} MB")
-    for key in ("load", "load_ramp", "load_open"):
+    for key in ("load", "load_ramp", "load_open", "load_workers"):
         print(f"{key}: {results.get(key)}")
     print(f"ingest {results['ingest_rows_per_s']}")
     log(f"written {args.out}")
