@@ -313,3 +313,20 @@ def populate(rows: Rows, seed: int = 7, start: dt.date = dt.date(2015, 3, 27),
                     rows.session(agent, begin,
                                  begin + dt.timedelta(minutes=rnd.randrange(60, 9 * 60)),
                                  site=site)
+
+
+def hundred_calls(rows: Rows, day="2015-04-07", slot_start="10:00", site="rouen",
+                   department="60") -> None:
+    """100 calls offered in one half-hour (short abandons excluded), AHT 180 s: 98
+    answered (150 s talk + 30 s wrap, 10 s wait), 2 long abandons (30 s), plus 5 short
+    abandons (2 s) that do not count."""
+    hour, minute = map(int, slot_start.split(":"))
+    base = dt.datetime.fromisoformat(f"{day} {hour:02d}:{minute:02d}")
+    for i in range(105):
+        when = base + dt.timedelta(seconds=17 * i)  # 105 × 17 s < 30 min
+        if i < 98:
+            rows.call(when, wait=10, talk=150, wrap=30, site=site, department=department)
+        elif i < 100:
+            rows.call(when, outcome="abandoned", wait=30, site=site, department=department)
+        else:
+            rows.call(when, outcome="abandoned", wait=2, site=site, department=department)

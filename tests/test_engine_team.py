@@ -15,7 +15,7 @@ from dashboard import db as dbmod
 from dashboard import erlang, schema
 from dashboard.auth import Scope
 from dashboard.engine import Filters, Overrides, compute_kpis
-from tests.factories import Rows
+from tests.factories import Rows, hundred_calls
 
 TUE = dt.date(2015, 4, 7)  # an ordinary Tuesday; Rouen opens 08:30-19:00 (10.5 h)
 OPEN_S = 10.5 * 3600
@@ -30,23 +30,6 @@ def rows_by(frame, *keys):
     return {tuple(r[k] for k in keys): r for r in frame.iter_rows(named=True)}
 
 
-def _hundred_calls(rows: Rows, day="2015-04-07", slot_start="10:00", site="rouen",
-                   department="60") -> None:
-    """100 calls offered in one half-hour (short abandons excluded), AHT 180 s: 98
-    answered (150 s talk + 30 s wrap, 10 s wait), 2 long abandons (30 s), plus 5 short
-    abandons (2 s) that do not count."""
-    hour, minute = map(int, slot_start.split(":"))
-    base = dt.datetime.fromisoformat(f"{day} {hour:02d}:{minute:02d}")
-    for i in range(105):
-        when = base + dt.timedelta(seconds=17 * i)  # 105 × 17 s < 30 min
-        if i < 98:
-            rows.call(when, wait=10, talk=150, wrap=30, site=site, department=department)
-        elif i < 100:
-            rows.call(when, outcome="abandoned", wait=30, site=site, department=department)
-        else:
-            rows.call(when, outcome="abandoned", wait=2, site=site, department=department)
-
-
 def _open_all_day_every_day(url: str, site: str = "rouen") -> None:
     with dbmod.get_engine(url).begin() as conn:
         conn.execute(update(schema.sites).where(schema.sites.c.code == site).values(
@@ -55,7 +38,7 @@ def _open_all_day_every_day(url: str, site: str = "rouen") -> None:
 
 def test_published_example_fourteen_agents(db_url):
     rows = Rows(db_url)
-    _hundred_calls(rows)
+    hundred_calls(rows)
     for i in range(14):
         rows.session(f"a{i}", "2015-04-07 10:00", "2015-04-07 10:30")
     rows.session("a14", "2015-04-07 10:00", "2015-04-07 10:15")  # half the slot
@@ -86,7 +69,7 @@ def test_published_example_fourteen_agents(db_url):
 
 def test_targets_thresholds_and_erlang_a(db_url):
     rows = Rows(db_url)
-    _hundred_calls(rows)
+    hundred_calls(rows)
 
     def required(overrides=None):
         frame = kpis(db_url, by=("slot",), overrides=overrides)
@@ -113,7 +96,7 @@ def test_targets_thresholds_and_erlang_a(db_url):
 
 def test_a_slot_without_answered_call_borrows_the_sites_handle_time(db_url):
     rows = Rows(db_url)
-    _hundred_calls(rows)  # site AHT 180 s
+    hundred_calls(rows)  # site AHT 180 s
     for i in range(10):
         rows.call(f"2015-04-07 11:{i:02d}", outcome="abandoned", wait=40)
     eleven = rows_by(kpis(db_url, by=("slot",)), "slot")[("11:00",)]
@@ -179,7 +162,7 @@ def test_march_change_the_missing_hour_has_no_slot(db_url):
 
 def test_sites_add_up_and_team_measures_stay_where_they_mean_something(db_url):
     rows = Rows(db_url)
-    _hundred_calls(rows)
+    hundred_calls(rows)
     for i in range(20):  # Chartres: 20 calls of 300 s in the same slot → 6 agents
         rows.call(f"2015-04-07 10:{i:02d}", wait=5, talk=300, site="chartres",
                   department="28")

@@ -17,7 +17,7 @@ from dashboard import metrics as m
 from dashboard.auth import Scope
 from dashboard.engine import Filters, Overrides, compute_kpis
 from queries import rollups as q_rollups
-from tests.factories import Rows, populate
+from tests.factories import Rows, hundred_calls, populate
 
 TUE = dt.date(2015, 4, 7)  # Rouen and Chartres open 08:30-19:00 (10.5 h) on weekdays
 OPEN_S = 10.5 * 3600
@@ -47,24 +47,10 @@ def reads(monkeypatch):
     return count
 
 
-def _hundred_calls(rows: Rows, when: str, site: str, department: str) -> None:
-    """100 calls offered in one half-hour, AHT 180 s (98 answered, 2 long abandons) and 5
-    short abandons: 14 agents for 80 % within 20 s (tests/test_engine_team.py)."""
-    base = dt.datetime.fromisoformat(when)
-    for i in range(105):
-        at = base + dt.timedelta(seconds=17 * i)
-        if i < 98:
-            rows.call(at, wait=10, talk=150, wrap=30, site=site, department=department)
-        elif i < 100:
-            rows.call(at, outcome="abandoned", wait=30, site=site, department=department)
-        else:
-            rows.call(at, outcome="abandoned", wait=2, site=site, department=department)
-
-
 def _by_hand(url: str) -> Rows:
     rows = Rows(url)
-    _hundred_calls(rows, "2015-04-07 10:00", "rouen", "60")
-    _hundred_calls(rows, "2015-04-07 09:00", "chartres", "28")
+    hundred_calls(rows, "2015-04-07", "10:00", "rouen", "60")
+    hundred_calls(rows, "2015-04-07", "09:00", "chartres", "28")
     # Before Rouen opens: in the 08:00 slot's base, outside the opening hours'.
     for i in range(5):
         rows.call(f"2015-04-07 08:{i * 5:02d}", wait=10, talk=150, wrap=30)
