@@ -112,3 +112,12 @@ class Session:
         """End the session (the server forgets it)."""
         await self.socket.close()
         await self.reader
+
+
+def run_async(coroutine):
+    """Run COROUTINE to its end in a thread of its own, with its own event loop: callers
+    may already be inside a loop (Playwright's sync API keeps one in the main thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from bench import load
-from bench.sessions import Session
+from bench.sessions import Session, run_async
 
 SESSIONS = 30
 HEADERS = {load.AUTH_HEADER: "superviseur.rouen"}
@@ -40,7 +40,7 @@ async def _sessions_at_once(base: str) -> list:
 def test_thirty_sessions_at_once_all_get_their_pages(demo_db_url, tmp_path):
     proc, base = load.serve(demo_db_url, tmp_path / "streamlit.log")
     try:
-        results = asyncio.run(_sessions_at_once(base))
+        results = run_async(_sessions_at_once(base))
     finally:
         load.stop(proc)
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]

@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from bench import load
-from bench.sessions import Session
+from bench.sessions import Session, run_async
 from dashboard import proxy
 from dashboard.serve import split_options
 
@@ -90,7 +90,7 @@ def test_sessions_through_the_proxy_get_their_pages(two_workers):
     async def many():
         return await asyncio.gather(*[one() for _ in range(8)], return_exceptions=True)
 
-    results = asyncio.run(many())
+    results = run_async(many())
     assert all(isinstance(r, int) and r > 30 for r in results), results
 
 
@@ -102,5 +102,5 @@ def test_a_session_from_another_site_is_refused(two_workers):
             await socket.recv()
 
     with pytest.raises(websockets.InvalidStatus) as refused:  # refused at the handshake
-        asyncio.run(attempt())
+        run_async(attempt())
     assert refused.value.response.status_code == 403
