@@ -94,6 +94,25 @@ def wait_for_app(pg, timeout_ms: int = 90_000) -> None:
     pg.wait_for_timeout(800)
 
 
+def pick_sidebar_option(pg, select: str, option: str) -> None:
+    """Choose OPTION in the sidebar selectbox labelled SELECT; the list is opened again
+    when a rerun finishing meanwhile closes it under the click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    box = pg.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").filter(
+        has_text=select)
+    for attempt in range(3):
+        box.click()
+        try:
+            pg.get_by_role("option", name=option).click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            pg.keyboard.press("Escape")
+            wait_for_app(pg)
+
+
 def screenshot(pg, name: str) -> Path:
     """Save a full-page screenshot under screenshots/ for people to look at."""
     SHOTS.mkdir(exist_ok=True)

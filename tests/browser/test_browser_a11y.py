@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import text
 
 from dashboard import db as dbmod
@@ -20,7 +19,7 @@ from dashboard import formatting as fmt
 from dashboard import navigation
 from dashboard.auth import Scope
 from dashboard.engine import Filters, compute_kpis
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import pick_sidebar_option, screenshot, wait_for_app
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -170,18 +169,7 @@ def test_aujourdhui_figures_equal_the_engine_and_follow_a_filter_change(
     assert _tile(page, "Appels reçus") == fmt.fr_number(everywhere["received"])
     assert _tile(page, "Taux de décroché") == fmt.fr_percent(everywhere["answer_rate"])
     assert _tile(page, "Courriels reçus") == fmt.fr_number(everywhere["emails_received"])
-    site = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").filter(
-        has_text="Site")
-    for attempt in range(3):  # a rerun finishing meanwhile can close the list again
-        site.click()
-        try:
-            page.get_by_role("option", name="Chartres").click(timeout=10_000)
-            break
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
-            wait_for_app(page)
+    pick_sidebar_option(page, "Site", "Chartres")
     page.wait_for_url(re.compile(r"site=Chartres"), timeout=30_000)
     chartres = _engine(demo_db_url, day, national, ("chartres",))
     assert chartres["received"] != everywhere["received"]

@@ -14,7 +14,7 @@ from dashboard import formatting as fmt
 from dashboard import navigation
 from dashboard.auth import Scope
 from dashboard.engine import Filters, compute_kpis
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import pick_sidebar_option, screenshot, wait_for_app
 
 ROLES = {
     "national": "directeur",
@@ -72,9 +72,7 @@ def test_accueil_tiles_equal_the_engine(app_url, demo_db_url, page):
 def test_a_filter_change_goes_to_the_url_and_a_copied_url_restores_it(app_url, page):
     page.goto(f"{app_url}/?demo_user=directeur")
     wait_for_app(page)
-    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").filter(
-        has_text="Site").click()
-    page.get_by_role("option", name="Chartres").click()
+    pick_sidebar_option(page, "Site", "Chartres")
     page.wait_for_url(re.compile(r"site=Chartres"), timeout=30_000)
     copied = page.url
     fresh = page.context.new_page()
