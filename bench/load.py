@@ -25,15 +25,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.sessions import PageError, Session
+from dashboard import serve as serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -47,16 +46,10 @@ PAGE, TITLE = "aujourdhui", "Aujourd'hui"
 OPENING = 5  # sessions opening the app at the same time before the timed part
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(url: str, log_path: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     """Start `python -m dashboard.serve` on URL (WORKERS processes behind the proxy when
     more than one), identity by header; (process, base URL)."""
-    port = _free_port()
+    port = serving.free_port()
     # Identity as in production behind an authenticating proxy: a trusted header.
     env = dict(os.environ, DASHBOARD_DB_URL=url, DASHBOARD_AUTH_MODE="header",
                DASHBOARD_AUTH_HEADER=AUTH_HEADER,
@@ -68,14 +61,8 @@ def serve(url: str, log_path: Path, workers: int = 1) -> tuple[subprocess.Popen,
          "--server.headless", "true", "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90 + 30 * workers
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.3)
+    if serving.healthy(base, proc, 90 + 30 * workers):
+        return proc, base
     stop(proc)
     raise RuntimeError(f"streamlit did not start; see {log_path}")
 

@@ -53,7 +53,8 @@ def split_options(args: list[str]) -> tuple[int, dict[str, str], list[str]]:
     return int(workers), taken, rest
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on the loopback interface now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -65,17 +66,18 @@ def _start_worker(port: int, options: list[str]) -> subprocess.Popen:
                              "--server.headless", "true"])
 
 
-def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_SECONDS
+def healthy(base: str, proc: subprocess.Popen, seconds: float = START_SECONDS) -> bool:
+    """Whether the server at BASE (http://host:port), run by PROC, answers its health
+    check within SECONDS (False as soon as PROC ends)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=2) as resp:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
-                    return
+                    return True
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"worker on port {port} did not start")
+    return False
 
 
 def serve_workers(count: int, taken: dict[str, str], options: list[str]) -> None:
@@ -84,7 +86,7 @@ def serve_workers(count: int, taken: dict[str, str], options: list[str]) -> None
 
     from dashboard import proxy
 
-    ports = [_free_port() for _ in range(count)]
+    ports = [free_port() for _ in range(count)]
     procs = [_start_worker(port, options) for port in ports]
     stopping = threading.Event()
 
@@ -98,7 +100,8 @@ def serve_workers(count: int, taken: dict[str, str], options: list[str]) -> None
 
     try:
         for port, proc in zip(ports, procs):
-            _wait_healthy(port, proc)
+            if not healthy(f"http://127.0.0.1:{port}", proc):
+                raise SystemExit(f"worker on port {port} did not start")
         threading.Thread(target=restart_stopped, daemon=True).start()
         port = int(taken.get("--server.port", DEFAULT_PORT))
         address = taken.get("--server.address") or "0.0.0.0"
