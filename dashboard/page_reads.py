@@ -24,5 +24,8 @@ CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING)
 ACTS = all_but("median_reply_hours", "backlog", *STAFFING)
 # Effectifs: staffing and the calls behind it.
 TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS)
+# Bilan and its review report, by week and by campaign per département: the ramp-up and
+# the campaign peaks read calls offered and the answer rate only.
+REVIEW_WEEKS = ("offered", "answer_rate")
 # Mes statistiques and its team medians: handled contacts, acts, whether one worked.
 AGENT_OWN = all_but("median_reply_hours", "backlog", *STAFFING[1:])

@@ -21,14 +21,15 @@ import altair as alt
 import polars as pl
 
 from dashboard import formatting as fmt
-from dashboard import chart_specs, review, tables
+from dashboard import chart_specs, page_reads, review, tables
 from dashboard.auth import ALL_ROWS, Scope
 from dashboard.charts import review as review_charts
 from dashboard.charts import staffing as staffing_charts
 from dashboard.engine import Filters
 from dashboard.metrics import METRICS_BY_KEY
 
-KpiFunction = Callable[[Filters, tuple[str, ...]], pl.DataFrame]
+# (filters, by, metrics read or None for all) → compute_kpis' frame
+KpiFunction = Callable[[Filters, tuple[str, ...], tuple[str, ...] | None], pl.DataFrame]
 SVG_WIDTH = 760  # charts drawn "as wide as the container" get this width in the report
 RAMP_WEEKS = 26
 
@@ -110,12 +111,12 @@ def collect(kpis: KpiFunction, filters: Filters, coverage: pl.DataFrame,
         filters=filters,
         perimeter=perimeter,
         span_start=span.start,
-        total=kpis(filters, ()),
-        by_site=kpis(filters, ("site",)),
-        by_department=kpis(filters, ("department",)),
-        weekly=kpis(span, ("week", "department")),
-        by_campaign=kpis(span, ("campaign", "department")),
-        slots=kpis(filters, ("slot",)),
+        total=kpis(filters, (), None),
+        by_site=kpis(filters, ("site",), None),
+        by_department=kpis(filters, ("department",), None),
+        weekly=kpis(span, ("week", "department"), page_reads.REVIEW_WEEKS),
+        by_campaign=kpis(span, ("campaign", "department"), page_reads.REVIEW_WEEKS),
+        slots=kpis(filters, ("slot",), None),
         coverage=perimeter_coverage(coverage, filters),
         campaigns=campaigns,
     )

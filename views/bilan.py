@@ -6,7 +6,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import (
-    cache, chart_specs, identity, navigation, report, review, sidebar, tables, widgets,
+    cache, chart_specs, identity, navigation, page_reads, report, review, sidebar, tables,
+    widgets,
 )
 from dashboard.charts import review as charts
 
@@ -43,8 +44,8 @@ if by_site.height == 0 or int(by_site["received"].sum() + by_site["emails_receiv
 
 def _report_html() -> bytes:
     """The review report for these filters (built when the button is clicked)."""
-    data = report.collect(lambda f, by: cache.kpis(url, f, by), filters, coverage, campaigns,
-                          perimeter)
+    data = report.collect(lambda f, by, metrics: cache.kpis(url, f, by, None, metrics),
+                          filters, coverage, campaigns, perimeter)
     return report.render_html(data).encode("utf-8")
 
 
@@ -88,7 +89,7 @@ span = report.span_filters(filters, coverage)
 st.caption(f"Semaines alignées sur l'ouverture de chaque département (semaine 0 : sa "
            f"première semaine complète, du lundi au dimanche), lues du "
            f"{span.start:%d/%m/%Y} au {span.end:%d/%m/%Y}.")
-weekly = cache.kpis(url, span, ("week", "department"))
+weekly = cache.kpis(url, span, ("week", "department"), None, page_reads.REVIEW_WEEKS)
 ramp = review.ramp_up(weekly, coverage, report.RAMP_WEEKS)
 if ramp.height:
     widgets.chart_block(chart_specs.spec(charts.ramp_up_chart, ramp), review.ramp_reading(ramp),
@@ -97,7 +98,8 @@ else:
     st.info("Aucune semaine depuis l'ouverture dans ce périmètre.")
 
 st.header("Campagnes : semaine de pointe et hors campagne")
-by_campaign = cache.kpis(url, span, ("campaign", "department"))
+by_campaign = cache.kpis(url, span, ("campaign", "department"), None,
+                         page_reads.REVIEW_WEEKS)
 last_day = min(filters.end, cache.data_span(url, scope).last_day or filters.end)
 peaks = review.campaign_peaks(weekly, campaigns, coverage, last_day, by_campaign)
 # Every full week since opening (the ramp-up's rule), with its campaign.

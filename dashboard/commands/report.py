@@ -63,8 +63,9 @@ def report(start, end, sites, out, db_url, as_user) -> None:
                               f"{', '.join(sorted(known))}")
         filters = Filters(start=start_day, end=end_day, sites=_codes(sites), scope=scope)
         names = dict(zip(coverage["site"], coverage["site_name"]))
-        data = report_mod.collect(lambda f, by: compute_kpis(engine, f, by), filters,
-                                  coverage, campaigns, report_mod.perimeter_label(filters, names))
+        data = report_mod.collect(
+            lambda f, by, metrics: compute_kpis(engine, f, by, metrics=metrics), filters,
+            coverage, campaigns, report_mod.perimeter_label(filters, names))
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc
