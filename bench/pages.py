@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from dashboard import config, page_reads, schema
+from dashboard import config, page_reads, schema, series
 from dashboard import db as dbmod
 from dashboard import metrics as m
 from dashboard.auth import Scope
@@ -73,6 +73,8 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
     today, month, quarter = _days(ctx, 1), _days(ctx, 30), _days(ctx, 91)
     past = (ctx.last - dt.timedelta(days=28), ctx.last - dt.timedelta(days=1))
     r = page_reads
+    # The Actes page's time grain follows its period (day up to a few weeks).
+    grain = series.period_grain(*(ctx.year if view == "year" else month))
     calls: dict[str, list[Call]] = {
         "accueil": [(f(today, nat), (), None, None), (f(today, nat), ("site",), None, None)],
         "aujourdhui": [(f(today, sup), (), None, None), (f(past, sup), (), None, None),
@@ -82,13 +84,13 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
         "campagnes": [(f(quarter, sup), ("day", "channel"), None, r.CAMPAIGN_LOAD),
                       (f(quarter, sup), ("day", "slot"), None, r.CAMPAIGN_LOAD)],
         "actes": [(f(month, sup), (), None, None),
-                  (f(month, sup), ("week", "department"), None, r.ACTS),
-                  (f(month, sup), ("week",), None, r.ACTS),
+                  (f(month, sup), (grain, "department"), None, r.ACTS),
+                  (f(month, sup), (grain,), None, r.ACTS),
                   (f(month, sup), ("department",), None, r.ACTS)],
         "bilan": [(f(quarter, nat), ("site",), None, None),
                   (f(quarter, nat), ("department",), None, None),
-                  (f(ctx.year, nat), ("week", "department"), None, None),
-                  (f(ctx.year, nat), ("campaign", "department"), None, None)],
+                  (f(ctx.year, nat), ("week", "department"), None, r.REVIEW_WEEKS),
+                  (f(ctx.year, nat), ("campaign", "department"), None, r.REVIEW_WEEKS)],
         "effectifs": [(f(month, sup), by, None, r.TEAM) for by in
                       ((), ("site",), ("slot",), ("day", "slot"), ("day",))],
         "mes_statistiques": [(f(month, agent), (), None, None),
