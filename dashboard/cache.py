@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import config, db
+from dashboard import config, db, rollups
 from dashboard import engine as kpi_engine
 from dashboard import users as users_mod
 from dashboard.auth import Scope, User
@@ -222,7 +222,7 @@ def data_freshness(url: str) -> pl.DataFrame:
     from queries import imports
 
     with get_engine(url).connect() as conn:
-        return imports.data_freshness(conn)
+        return imports.data_freshness(conn, from_rollups=rollups.rollups_complete(conn))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Recherche des jours sans données…")
@@ -231,7 +231,7 @@ def data_gaps(url: str) -> pl.DataFrame:
     from queries import imports
 
     with get_engine(url).connect() as conn:
-        return imports.data_gaps(conn)
+        return imports.data_gaps(conn, from_rollups=rollups.rollups_complete(conn))
 
 
 @st.cache_data(ttl=60, max_entries=4, show_spinner=False)

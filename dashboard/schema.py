@@ -163,6 +163,8 @@ contacts = Table(
     Index(None, "agent_id", "local_date"),
     Index(None, "caller_key", "received_at"),
     Index(None, "channel", "received_at"),
+    # Each (site, channel)'s last import in one index probe (the Données page).
+    Index(None, "site", "channel", "import_id"),
 )
 
 acts = Table(

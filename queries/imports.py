@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, Connection, cast, func, select
 
 from dashboard import schema
 from dashboard.localtime import to_local
@@ -56,36 +56,33 @@ def import_history(conn: Connection, limit: int = 500) -> pl.DataFrame:
     )
 
 
-def data_freshness(conn: Connection) -> pl.DataFrame:
+_PAIR_SCHEMA = {
+    "site": pl.String, "channel": pl.String, "contacts": pl.Int64, "first_day": pl.Date,
+    "last_day": pl.Date, "last_received_at": pl.Datetime("us"), "last_import_id": pl.Int64,
+}
+
+
+def data_freshness(conn: Connection, from_rollups: bool = False) -> pl.DataFrame:
     """Per site and channel: contacts, first and last local day, last contact received
     (site's local time) and the last import that wrote some of them (Paris time).
 
-    One pass over the contacts (grouped), so it is cached by the page.
+    FROM_ROLLUPS (complete rollups only): counts and days from rollup_daily, then per site
+    and channel two index probes of the contacts, instead of one pass over all of them.
     """
-    c, s, i = schema.contacts, schema.sites, schema.imports
-    per = (
-        select(c.c.site, c.c.channel, func.count().label("contacts"),
-               func.min(c.c.local_date).label("first_day"),
-               func.max(c.c.local_date).label("last_day"),
-               func.max(c.c.received_at).label("last_received_at"),
-               func.max(c.c.import_id).label("last_import_id"))
-        .group_by(c.c.site, c.c.channel)
-        .subquery()
+    pairs = _pairs_from_rollups(conn) if from_rollups else _pairs_from_contacts(conn)
+    s, i = schema.sites, schema.imports
+    sites = fetch(conn, select(s.c.code, s.c.name, s.c.timezone),
+                  {"site": pl.String, "site_name": pl.String, "timezone": pl.String})
+    ids = [v for v in pairs.get_column("last_import_id").unique().to_list() if v is not None]
+    finished = fetch(conn, select(i.c.id, i.c.finished_at).where(i.c.id.in_(ids)),
+                     {"last_import_id": pl.Int64, "last_import_at": pl.Datetime("us")})
+    frame = (
+        pairs.join(sites, on="site", how="left")
+        .join(finished, on="last_import_id", how="left")
+        .with_columns(pl.col("site_name").fill_null(pl.col("site")))
+        .select("site", "site_name", "timezone", "channel", "contacts", "first_day",
+                "last_day", "last_received_at", "last_import_id", "last_import_at")
     )
-    stmt = (
-        select(per.c.site, func.coalesce(s.c.name, per.c.site), s.c.timezone, per.c.channel,
-               per.c.contacts, per.c.first_day, per.c.last_day, per.c.last_received_at,
-               per.c.last_import_id, i.c.finished_at)
-        .select_from(per.outerjoin(s, s.c.code == per.c.site)
-                     .outerjoin(i, i.c.id == per.c.last_import_id))
-        .order_by(per.c.site, per.c.channel)
-    )
-    frame = fetch(conn, stmt, {
-        "site": pl.String, "site_name": pl.String, "timezone": pl.String,
-        "channel": pl.String, "contacts": pl.Int64, "first_day": pl.Date, "last_day": pl.Date,
-        "last_received_at": pl.Datetime("us"), "last_import_id": pl.Int64,
-        "last_import_at": pl.Datetime("us"),
-    })
     if frame.height == 0:
         return frame.with_columns(pl.lit(None, pl.Datetime("us")).alias("last_received_local"),
                                   pl.lit(None, pl.Datetime("us")).alias("last_import_local"))
@@ -98,14 +95,60 @@ def data_freshness(conn: Connection) -> pl.DataFrame:
         to_local(pl.col("last_import_at"), ADMIN_TIMEZONE).alias("last_import_local"))
 
 
-def days_with_data(conn: Connection) -> pl.DataFrame:
-    """Each (site, channel, local day) with at least one contact, and how many."""
+def _pairs_from_contacts(conn: Connection) -> pl.DataFrame:
+    c = schema.contacts
+    stmt = (
+        select(c.c.site, c.c.channel, func.count(),
+               func.min(c.c.local_date), func.max(c.c.local_date),
+               func.max(c.c.received_at), func.max(c.c.import_id))
+        .group_by(c.c.site, c.c.channel)
+    )
+    return fetch(conn, stmt, _PAIR_SCHEMA)
+
+
+# A contact's local date is its UTC date ± 1 day whatever its site's offset (−12 h to
+# +14 h): the latest contact received lies in the last three local days of its site and
+# channel, even if the site's time zone was changed between imports.
+_LAST_RECEIVED_DAYS = 3
+
+
+def _pairs_from_rollups(conn: Connection) -> pl.DataFrame:
+    d, c = schema.rollup_daily, schema.contacts.c
+    days = fetch(conn, select(d.c.site, d.c.channel, cast(func.sum(d.c.n), BigInteger),
+                              func.min(d.c.local_date), func.max(d.c.local_date))
+                 .group_by(d.c.site, d.c.channel),
+                 {name: _PAIR_SCHEMA[name] for name in list(_PAIR_SCHEMA)[:5]})
+    probes = []
+    for site, channel, last_day in days.select("site", "channel", "last_day").rows():
+        since = last_day - dt.timedelta(days=_LAST_RECEIVED_DAYS - 1)
+        pair = (c.site == site, c.channel == channel)
+        probes.append(conn.execute(select(
+            select(func.max(c.received_at)).where(*pair, c.local_date >= since)
+            .scalar_subquery(),
+            # ix_contacts_site_channel_import_id: one probe.
+            select(func.max(c.import_id)).where(*pair).scalar_subquery(),
+        )).one())
+    found = pl.DataFrame(probes, schema={"last_received_at": pl.Datetime("us"),
+                                         "last_import_id": pl.Int64}, orient="row")
+    return pl.concat([days, found], how="horizontal") if days.height else pl.DataFrame(
+        schema=_PAIR_SCHEMA)
+
+
+def days_with_data(conn: Connection, from_rollups: bool = False) -> pl.DataFrame:
+    """Each (site, channel, local day) with at least one contact, and how many; from
+    rollup_daily with FROM_ROLLUPS (complete rollups only)."""
+    out = {"local_date": pl.Date, "site": pl.String, "channel": pl.String,
+           "contacts": pl.Int64}
+    if from_rollups:
+        d = schema.rollup_daily.c
+        total = cast(func.sum(d.n), BigInteger)
+        return fetch(conn, select(d.local_date, d.site, d.channel, total)
+                     .group_by(d.local_date, d.site, d.channel).having(total > 0), out)
     c = schema.contacts.c
     # In the order of the (local_date, site, channel) index: read from the index alone.
     stmt = (select(c.local_date, c.site, c.channel, func.count())
             .group_by(c.local_date, c.site, c.channel))
-    return fetch(conn, stmt, {"local_date": pl.Date, "site": pl.String, "channel": pl.String,
-                              "contacts": pl.Int64})
+    return fetch(conn, stmt, out)
 
 
 def _site_calendar(conn: Connection) -> tuple[dict[str, str], dict[str, list]]:
@@ -180,14 +223,15 @@ def find_gaps(days: pl.DataFrame, open_weekdays: dict[str, str],
     return pl.DataFrame(rows, schema=out_schema, orient="row")
 
 
-def data_gaps(conn: Connection, until: dt.date | None = None) -> pl.DataFrame:
+def data_gaps(conn: Connection, until: dt.date | None = None, from_rollups: bool = False
+              ) -> pl.DataFrame:
     """Runs of days a site was open and covering départements but has no contacts of a
     channel, per site and channel (see find_gaps): days not in the site's
     `open_weekdays`, French public holidays (dashboard.workdays) and days outside its
     coverage periods are not expected; a site without coverage periods is expected every
-    opening day from its first contact on."""
+    opening day from its first contact on. FROM_ROLLUPS: see days_with_data."""
     weekdays, periods = _site_calendar(conn)
-    return find_gaps(days_with_data(conn), weekdays, periods, until)
+    return find_gaps(days_with_data(conn, from_rollups), weekdays, periods, until)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
+from dashboard import db as dbmod
 from dashboard import formatting as fmt
+from dashboard import rollups
 from dashboard.auth import User
 from dashboard.ingest import ingest_file
+from queries import imports
 from queries.imports import expected_days, find_gaps
 
 PAGE = str(Path(__file__).resolve().parent.parent / "views" / "donnees.py")
@@ -159,3 +164,32 @@ def test_a_site_without_coverage_is_checked_from_its_first_contact():
                          "site": ["x", "x"], "channel": ["phone", "phone"]})
     gaps = find_gaps(days, {"x": "12345"}, {})
     assert gaps.rows() == [("x", "phone", dt.date(2015, 3, 4), dt.date(2015, 3, 5), 2)]
+
+
+def test_freshness_and_gaps_from_the_rollups_equal_the_full_scan(loaded, tmp_path):
+    """Once the rollups are complete the page reads them (and two index probes per site
+    and channel) instead of every contact: same frames, on both databases, after an
+    import that the rollups took in incrementally."""
+    url, first, second, again = loaded
+    engine = dbmod.get_engine(url)
+    rollups.rebuild(engine)
+    later = tmp_path / "rouen-later.csv"
+    later.write_text("\n".join([HEADER, "late-1,phone,rouen,60,2015-04-08T09:15:00,answered,5,",
+                                "late-2,phone,rouen,60,2015-04-08T17:40:00,abandoned,30,"])
+                     + "\n", encoding="utf-8")
+    third = ingest_file(url, "contacts", later, quarantine_dir=tmp_path / "q3")
+    assert third.inserted == 2
+    with engine.connect() as conn:
+        assert rollups.rollups_complete(conn)
+        fast, scan = (imports.data_freshness(conn, from_rollups=flag) for flag in (True, False))
+        assert_frame_equal(fast, scan)
+        # By hand: Rouen's phone calls are the first import's six (the third import of
+        # that file changed nothing) and the two late ones; Chartres' e-mails the second's.
+        assert fast.select("site", "channel", "contacts", "last_day", "last_import_id").rows() \
+            == [("chartres", "email", 8, dt.date(2015, 4, 7), second.import_id),
+                ("rouen", "phone", 8, dt.date(2015, 4, 8), third.import_id)]
+        assert fast["last_received_local"].to_list()[1] == dt.datetime(2015, 4, 8, 17, 40)
+        assert_frame_equal(imports.days_with_data(conn, from_rollups=True).sort(pl.all()),
+                           imports.days_with_data(conn).sort(pl.all()))
+        assert_frame_equal(imports.data_gaps(conn, from_rollups=True),
+                           imports.data_gaps(conn))
