@@ -171,28 +171,29 @@ def load_raw(url: str, start: dt.date, end: dt.date) -> pl.DataFrame:
     cols = ["site", "department", "channel", "queue", "agent_id", "local_date", "local_slot",
             "outcome", "wait_seconds", "talk_seconds", "wrap_seconds", "received_at",
             "answered_at"]
-    engine = dbmod.get_engine(url)
     sql = (f"SELECT {', '.join(cols)} FROM contacts WHERE local_date BETWEEN "
            f"'{start.isoformat()}' AND '{end.isoformat()}'")  # dates we made, not user input
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            buf = io.BytesIO()
-            cur = conn.connection.dbapi_connection.cursor()
-            cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", buf)
-            cur.close()
-            buf.seek(0)
-            frame = pl.read_csv(buf, schema_overrides={"queue": pl.String,
-                                                       "department": pl.String,
-                                                       "agent_id": pl.String})
-        else:
-            frame = pl.read_database(sql, conn, infer_schema_length=None)
-    return frame.with_columns(
+    return _read_sql(url, sql).with_columns(
         pl.col("local_date").cast(pl.String).str.slice(0, 10).str.to_date(),
         pl.col("local_slot").cast(pl.Int16),
         pl.col("received_at").cast(pl.String).str.to_datetime(time_unit="us", strict=False),
         pl.col("answered_at").cast(pl.String).str.to_datetime(time_unit="us", strict=False),
         (pl.col("talk_seconds") + pl.col("wrap_seconds")).alias("handle_seconds"),
     )
+
+
+def _read_sql(url: str, sql: str) -> pl.DataFrame:
+    """SQL's rows as a frame, by COPY on PostgreSQL (text columns kept as text)."""
+    with dbmod.get_engine(url).connect() as conn:
+        if conn.dialect.name != "postgresql":
+            return pl.read_database(sql, conn, infer_schema_length=None)
+        buf = io.BytesIO()
+        cur = conn.connection.dbapi_connection.cursor()
+        cur.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", buf)
+        cur.close()
+    buf.seek(0)
+    return pl.read_csv(buf, schema_overrides={"queue": pl.String, "department": pl.String,
+                                              "agent_id": pl.String})
 
 
 def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> float:
@@ -259,6 +260,126 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print,
             log(f"  {db_kind:10} {view:7} {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
                 f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
     raw_cache.clear()
+    return out
+
+
+# ------------------------------------------ pages that read no engine figure
+
+def _donnees(url: str, from_rollups: bool | None) -> float:
+    """Données' reads (imports journal, freshness, days without data) straight from the
+    database; FROM_ROLLUPS None: as the page does (rollups when complete)."""
+    from dashboard import rollups
+    from queries import imports
+
+    began = time.perf_counter()
+    with dbmod.get_engine(url).connect() as conn:
+        if from_rollups is None:
+            from_rollups = rollups.rollups_complete(conn)
+        imports.import_history(conn)
+        imports.data_freshness(conn, from_rollups)
+        imports.data_gaps(conn, None, from_rollups)
+    return time.perf_counter() - began
+
+
+def _donnees_cached(url: str) -> float:
+    from dashboard import cache
+
+    began = time.perf_counter()
+    cache.import_history(url), cache.data_freshness(url), cache.data_gaps(url)
+    return time.perf_counter() - began
+
+
+def _donnees_floor(url: str) -> float:
+    """Freshness and days with data in Polars, on every contact already in memory."""
+    raw = _read_sql(url, "SELECT site, channel, local_date, received_at, import_id "
+                         "FROM contacts").with_columns(  # not timed
+        pl.col("local_date").cast(pl.String).str.slice(0, 10).str.to_date(),
+        pl.col("received_at").cast(pl.String).str.to_datetime(time_unit="us", strict=False))
+    began = time.perf_counter()
+    raw.group_by("site", "channel").agg(
+        pl.len(), pl.col("local_date").min().alias("first_day"),
+        pl.col("local_date").max().alias("last_day"), pl.col("received_at").max(),
+        pl.col("import_id").max())
+    raw.group_by("local_date", "site", "channel").len()
+    return time.perf_counter() - began
+
+
+def _detail_filters(ctx: Context):
+    return Filters(ctx.last, ctx.last, scope=Scope("supervisor", site=ctx.site))
+
+
+def _detail(url: str, ctx: Context) -> float:
+    """Détail des contacts' first page of the last day (rows, count, rank) and its
+    queue and agent choices, for a site's supervisor."""
+    from queries import contact_rows
+
+    began = time.perf_counter()
+    with dbmod.get_engine(url).connect() as conn:
+        contact_rows.read_page(conn, _detail_filters(ctx))
+        contact_rows.day_choices(conn, _detail_filters(ctx))
+    return time.perf_counter() - began
+
+
+def _detail_cached(url: str, ctx: Context) -> float:
+    from dashboard import cache
+    from queries.contact_rows import RowFilter
+
+    began = time.perf_counter()
+    cache.contact_page(url, _detail_filters(ctx), RowFilter())
+    cache.contact_choices(url, _detail_filters(ctx))
+    return time.perf_counter() - began
+
+
+def _detail_naive(url: str, ctx: Context) -> tuple[float, pl.DataFrame]:
+    """The day's every row, unpaginated (what a plain table of the day would read)."""
+    from queries import contact_rows
+
+    began = time.perf_counter()
+    with dbmod.get_engine(url).connect() as conn:
+        rows = contact_rows.page_rows(conn, _detail_filters(ctx), limit=10**9)
+    return time.perf_counter() - began, rows
+
+
+def _detail_floor(day: pl.DataFrame) -> float:
+    """The first page, count and choices in Polars on the day's rows in memory."""
+    began = time.perf_counter()
+    day.sort("received_at", "id").head(50)
+    day.height, day["queue"].drop_nulls().unique().sort(), day["agent_id"].unique()
+    return time.perf_counter() - began
+
+
+def measure_other(url: str, db_kind: str, log=print) -> dict:
+    """Données (whole history: naive = one pass over every contact, as before the
+    rollups) and Détail des contacts (one day: naive = the day unpaginated), with the
+    columns of `measure`'s default view."""
+    _URLS.add(url)
+    ctx = Context(url)
+    out: dict[str, list[dict]] = {}
+    timings = {}
+    _clear_caches()
+    cold = _donnees(url, None)
+    db_warm = _donnees(url, None)
+    _clear_caches()
+    _donnees_cached(url)
+    timings["donnees"] = (cold, _donnees_cached(url), db_warm, _donnees(url, False),
+                          _donnees_floor(url))
+    _clear_caches()
+    cold = _detail(url, ctx)
+    db_warm = _detail(url, ctx)
+    _clear_caches()
+    _detail_cached(url, ctx)
+    warm = _detail_cached(url, ctx)
+    naive, day = _detail_naive(url, ctx)
+    timings["detail"] = (cold, warm, db_warm, naive, _detail_floor(day))
+    for page, (cold, warm, db_warm, naive, floor) in timings.items():
+        out[page] = [{"db": db_kind, "view": "default", "rows": ctx.contacts, "calls": None,
+                      "cold_s": round(cold, 4), "warm_s": round(warm, 4),
+                      "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
+                      "floor_s": round(floor, 4), "raw_path_s": None,
+                      "cold_vs_naive": round(cold / naive, 3) if naive else None,
+                      "cold_vs_floor": round(cold / floor, 2) if floor else None}]
+        log(f"  {db_kind:10} default {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
+            f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
     return out
 
 
