@@ -76,6 +76,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import holidays
 import numpy as np
@@ -1311,8 +1312,11 @@ def _delete_demo(conn: Connection, logins: list[str], agent_ids: list[str]) -> N
 
 def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                progress: Callable[[str, float], None] | None = None,
-               replace: bool = False) -> DemoSummary:
-    """Fill the database at URL with the simulated pilot history (see the module docstring)."""
+               replace: bool = False, reference_file: Path = reference.PILOT_FILE
+               ) -> DemoSummary:
+    """Fill the database at URL with the simulated pilot history (see the module docstring),
+    after loading REFERENCE_FILE (sites, départements, coverage, campaigns): the pilots'
+    by default; any other network is simulated the same way (bench/national.toml)."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     began = time.perf_counter()
@@ -1325,7 +1329,7 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
             f"the database already has {existing:,} contacts; rebuild the demo with "
             "replace=True (--replace), which deletes only the demo's rows"
         )
-    reference.load_reference(engine)
+    reference.load_reference(engine, reference_file)
     with engine.connect() as conn:
         ref = _read_reference(conn)
     plans = _site_plans(ref, scale)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -518,3 +519,89 @@ def test_fast_sqlite_insert_stores_what_sqlalchemy_would(tmp_path):
         dbmod.get_engine(url).dispose()
     assert stored[0] == stored[1]
     assert stored[0][1][7] == "2015-03-29 06:30:05.000000"
+
+
+# --------------------------------------------------------------------------------------
+# Another network: --reference
+# --------------------------------------------------------------------------------------
+
+REUNION = ZoneInfo("Indian/Reunion")  # UTC+4 all year
+
+
+def test_another_network_is_simulated_from_its_reference_file(tmp_path):
+    ref = tmp_path / "network.toml"
+    ref.write_text("""
+[[sites]]
+code = "lille"
+name = "Lille"
+timezone = "Europe/Paris"
+opens_at = "08:30"
+closes_at = "19:00"
+open_weekdays = "12345"
+
+[[sites]]
+code = "saint-denis"
+name = "Saint-Denis (La Réunion)"
+timezone = "Indian/Reunion"
+opens_at = "08:00"
+closes_at = "16:00"
+open_weekdays = "12345"
+
+[[departments]]
+code = "59"
+name = "Nord"
+population = 2604000
+
+[[departments]]
+code = "974"
+name = "La Réunion"
+population = 850000
+
+[[coverage]]
+site = "lille"
+department = "59"
+start_date = 2015-11-02
+
+[[coverage]]
+site = "saint-denis"
+department = "974"
+start_date = 2015-11-02
+""", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'network.sqlite'}"
+    try:
+        result = CliRunner().invoke(main, ["demo", "--db", url, "--scale", "0.05",
+                                           "--reference", str(ref)])
+        assert result.exit_code == 0, result.output
+        rows = frame(url, schema.contacts)
+        with dbmod.get_engine(url).connect() as conn:
+            logins = set(conn.execute(select(schema.users.c.login)).scalars())
+    finally:
+        dbmod.get_engine(url).dispose()
+    assert set(zip(rows["site"], rows["department"])) == {("lille", "59"), ("saint-denis", "974")}
+    assert rows["local_date"].min() >= dt.date(2015, 11, 2)
+    assert {"superviseur.lille", "superviseur.saint-denis"} <= logins
+    # La Réunion's calls are answered in its own opening hours, on its own clock (UTC+4).
+    answered = rows.filter((pl.col("site") == "saint-denis") & (pl.col("outcome") == "answered"))
+    assert answered.height > 100
+    for received, day, slot in answered.select("received_at", "local_date", "local_slot").rows():
+        wall = received.replace(tzinfo=UTC).astimezone(REUNION).replace(tzinfo=None)
+        assert (wall.date(), wall.hour * 2 + wall.minute // 30) == (day, slot)
+        assert dt.time(8, 0) <= wall.time() < dt.time(16, 0)
+
+
+def test_the_benchmarks_national_network_covers_every_departement_once():
+    data = reference.read_reference(Path(__file__).resolve().parent.parent / "bench"
+                                    / "national.toml")
+    assert len(data["sites"]) == 20
+    codes = [d["code"] for d in data["departments"]]
+    # 96 metropolitan départements (Corsica as 2A and 2B) and the five overseas ones.
+    assert len(set(codes)) == len(codes) == 101
+    assert {"2A", "2B", "971", "972", "973", "974", "976"} <= set(codes)
+    covered = [c["department"] for c in data["coverage"]]
+    assert sorted(covered) == sorted(codes)
+    sites = {s["code"] for s in data["sites"]}
+    assert {c["site"] for c in data["coverage"]} == sites
+    # The pilots are served as in dashboard/pilot.toml.
+    pilot = reference.read_reference(reference.PILOT_FILE)
+    assert [c for c in data["coverage"] if c["site"] in ("rouen", "chartres")] == \
+        pilot["coverage"]

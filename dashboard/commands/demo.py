@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from dashboard import demo as demomod
 from dashboard.commands.options import db_option, resolve_db
+from dashboard.reference import PILOT_FILE
 
 _STEPS = 1000
 
@@ -20,8 +22,15 @@ _STEPS = 1000
               help="volume multiplier (1 = a few hundred thousand contacts; 30 = millions)")
 @click.option("--replace", is_flag=True,
               help="delete the demo's earlier rows (source 'demo') instead of refusing")
-def demo(db_url: str | None, seed: int, scale: float, replace: bool) -> None:
-    """Fill a database with the simulated history of the Rouen and Chartres pilots."""
+@click.option("--reference", "reference_file", type=click.Path(exists=True, dir_okay=False,
+                                                              path_type=Path),
+              default=str(PILOT_FILE), show_default="dashboard/pilot.toml",
+              help="reference file of the simulated network (sites, départements, "
+                   "coverage, campaigns), e.g. bench/national.toml")
+def demo(db_url: str | None, seed: int, scale: float, replace: bool,
+         reference_file: Path) -> None:
+    """Fill a database with the simulated history of the Rouen and Chartres pilots (or of
+    the network of --reference)."""
     url = resolve_db(db_url)
     with click.progressbar(length=_STEPS, label="simulating", file=sys.stderr, show_eta=True,
                            show_percent=True) as bar:
@@ -37,7 +46,7 @@ def demo(db_url: str | None, seed: int, scale: float, replace: bool) -> None:
 
         try:
             summary = demomod.build_demo(url, seed=seed, scale=scale, progress=progress,
-                                         replace=replace)
+                                         replace=replace, reference_file=reference_file)
         except demomod.DemoExistsError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
