@@ -1,8 +1,10 @@
 """`python -m bench` (`make bench`): page data, ingest, memory and load benchmarks.
 
-Builds (or reuses) a demo database per size — PostgreSQL `--pg-scale` (default 30, about
-10 M contacts) and SQLite `--sqlite-scale` (default 6, about 2 M) — then measures every
-page's data (bench/pages.py), ingest throughput (bench/ingest_throughput.py when present),
+Builds (or reuses) a demo database per size of a national-shaped network (`--reference`,
+default bench/national.toml: 20 centres, 101 départements) — PostgreSQL `--pg-scale`
+(default 1.4, about 11 M contacts) and SQLite `--sqlite-scale` (default 0.27, about 2 M) —
+then measures every page's data (bench/pages.py, the busiest site's supervisor and agent
+for the site views), ingest throughput (bench/ingest_throughput.py when present),
 the peak RSS of a process serving the PostgreSQL database, and 30 sessions reaching the
 Aujourd'hui page (bench/load.py, with one real browser among them): by the menu all at
 once, by the menu over `--ramp` seconds, by opening the page over `--ramp` seconds, and by
@@ -30,6 +32,7 @@ from dashboard import demo, rollups, schema
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+NATIONAL = HERE / "national.toml"
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
@@ -37,37 +40,43 @@ def _scale_name(scale: float) -> str:
     return f"{scale:g}".replace(".", "_")
 
 
-def _ready(url: str, scale: float) -> bool:
-    """The database holds a complete demo of this scale, rollups included."""
+def _label(scale: float, reference: Path) -> str:
+    return f"{scale} {reference.stem}"
+
+
+def _ready(url: str, scale: float, reference: Path) -> bool:
+    """The database holds a complete demo of this scale and reference, rollups included."""
     try:
         engine = dbmod.get_engine(url)
         with engine.connect() as conn:
             value = conn.execute(select(schema.app_meta.c.value).where(
                 schema.app_meta.c.key == "bench_scale")).scalar()
-            return value == str(scale) and rollups.rollups_complete(conn)
+            return value == _label(scale, reference) and rollups.rollups_complete(conn)
     except Exception:
         return False
 
 
-def _build(url: str, scale: float, log) -> dict:
-    if _ready(url, scale):
-        log(f"reusing {make_url(url).render_as_string()} (scale {scale})")
+def _build(url: str, scale: float, reference: Path, log) -> dict:
+    if _ready(url, scale, reference):
+        log(f"reusing {make_url(url).render_as_string()} ({_label(scale, reference)})")
         dbmod.upgrade(url)  # a database built before the last migration gets it
         with dbmod.get_engine(url).connect() as conn:
             built = conn.execute(select(schema.app_meta.c.value).where(
                 schema.app_meta.c.key == "bench_build")).scalar()
         # The figures of the run that built it (generation speed is measured once).
         return {"reused": True, **(json.loads(built) if built else {})}
-    log(f"building demo scale {scale} in {make_url(url).render_as_string()} ...")
+    log(f"building demo {_label(scale, reference)} in {make_url(url).render_as_string()} ...")
     began = time.perf_counter()
-    summary = demo.build_demo(url, seed=2015, scale=scale, replace=True)
+    summary = demo.build_demo(url, seed=2015, scale=scale, replace=True,
+                              reference_file=reference)
     seconds = time.perf_counter() - began
     built = {"contacts": summary.contacts, "seconds": round(seconds, 1),
              "contacts_per_s": round(summary.contacts / seconds)}
     with dbmod.get_engine(url).begin() as conn:
         conn.execute(schema.app_meta.delete().where(
             schema.app_meta.c.key.in_(["bench_scale", "bench_build"])))
-        conn.execute(schema.app_meta.insert().values(key="bench_scale", value=str(scale)))
+        conn.execute(schema.app_meta.insert().values(key="bench_scale",
+                                                     value=_label(scale, reference)))
         conn.execute(schema.app_meta.insert().values(key="bench_build",
                                                      value=json.dumps(built)))
     log(f"  {summary.contacts:,} contacts in {seconds:.0f} s "
@@ -75,8 +84,13 @@ def _build(url: str, scale: float, log) -> dict:
     return built
 
 
-def _pg_url(scale: float, log) -> str | None:
-    name = f"bench_demo_{_scale_name(scale)}"
+def _db_name(scale: float, reference: Path) -> str:
+    """bench_national_1_4 for bench/national.toml at scale 1.4."""
+    return f"bench_{reference.stem}_{_scale_name(scale)}"
+
+
+def _pg_url(scale: float, reference: Path, log) -> str | None:
+    name = _db_name(scale, reference)
     try:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT",
                               connect_args={"connect_timeout": 3})
@@ -90,6 +104,12 @@ def _pg_url(scale: float, log) -> str | None:
         log(f"no PostgreSQL at {make_url(PG_ADMIN).host}: {str(exc).splitlines()[0]}")
         return None
     return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def _sqlite_url(scale: float, reference: Path) -> str:
+    data_dir = Path(os.environ.get("BENCH_DATA", HERE / "data"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / f'{_db_name(scale, reference)}.sqlite'}"
 
 
 def _ingest(rows: int, log) -> dict:
@@ -141,9 +161,11 @@ def _table(pages: dict) -> str:
 def _loads(args, serving: str, log) -> dict:
     """The four loads on the database at SERVING (see bench/load.py)."""
     from bench import load
+    from bench.pages import busiest_site
 
     out = {}
     workers = max(2, os.cpu_count() or 1)
+    login = f"superviseur.{busiest_site(serving)}"
     for key, mode, ramp, count in (("load", "switch", 0.0, 1),
                                    ("load_ramp", "switch", args.ramp, 1),
                                    ("load_open", "open", args.ramp, 1),
@@ -151,14 +173,14 @@ def _loads(args, serving: str, log) -> dict:
         log(f"load: {args.sessions} sessions reach Aujourd'hui ({mode}, over {ramp:g} s, "
             f"{count} worker{'s' if count > 1 else ''}) ...")
         out[key] = load.run(serving, sessions=args.sessions, log=log, ramp=ramp, mode=mode,
-                            workers=count)
+                            workers=count, login=login)
     return out
 
 
 def _load_only(args, log) -> None:
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    pg = _pg_url(args.pg_scale, log)
-    serving = pg or f"sqlite:///{HERE / 'data' / f'demo_{_scale_name(args.sqlite_scale)}.sqlite'}"
+    pg = _pg_url(args.pg_scale, args.reference, log)
+    serving = pg or _sqlite_url(args.sqlite_scale, args.reference)
     results.update(_loads(args, serving, log))
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     for key in ("load", "load_ramp", "load_open", "load_workers"):
@@ -167,8 +189,13 @@ def _load_only(args, log) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--pg-scale", type=float, default=30.0)
-    parser.add_argument("--sqlite-scale", type=float, default=6.0)
+    parser.add_argument("--reference", type=Path, default=NATIONAL,
+                        help="the simulated network (default: bench/national.toml, 20 "
+                             "centres and 101 départements; dashboard/pilot.toml: the pilots)")
+    parser.add_argument("--pg-scale", type=float, default=1.4,
+                        help="demo scale of the PostgreSQL database (1.4: 10.9 M contacts)")
+    parser.add_argument("--sqlite-scale", type=float, default=0.27,
+                        help="demo scale of the SQLite database (0.27: 2.1 M contacts)")
     parser.add_argument("--quick", action="store_true", help="small scales (a few minutes)")
     parser.add_argument("--sessions", type=int, default=30, help="sessions of the load test")
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
@@ -184,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
-        args.pg_scale, args.sqlite_scale = 0.5, 0.5
+        args.pg_scale, args.sqlite_scale = 0.03, 0.03
         args.sessions, args.ingest_rows = min(args.sessions, 5), 2_000
 
     def log(msg: str) -> None:
@@ -198,19 +225,18 @@ def main(argv: list[str] | None = None) -> None:
 
     urls: dict[str, str] = {}
     builds = {}
-    pg = _pg_url(args.pg_scale, log)
+    pg = _pg_url(args.pg_scale, args.reference, log)
     if pg:
         urls["postgresql"] = pg
-    data_dir = Path(os.environ.get("BENCH_DATA", HERE / "data"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    urls["sqlite"] = f"sqlite:///{data_dir / f'demo_{_scale_name(args.sqlite_scale)}.sqlite'}"
+    urls["sqlite"] = _sqlite_url(args.sqlite_scale, args.reference)
     for kind, url in urls.items():
         builds[kind] = _build(url, args.pg_scale if kind == "postgresql" else args.sqlite_scale,
-                              log)
+                              args.reference, log)
 
     results: dict = {
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "quick": args.quick},
+        "reference": str(args.reference),
         "scales": {"postgresql": args.pg_scale if pg else None, "sqlite": args.sqlite_scale},
         "build": builds,
         "pages": {},

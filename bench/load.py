@@ -119,7 +119,7 @@ def rss_mb(pid: int) -> float:
     return round(total / 1024, 1)
 
 
-async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
+async def _browser_probe(base: str, start: asyncio.Event, out: dict, login: str) -> None:
     """One Chromium: open the app, wait for START, click Aujourd'hui; time to the page."""
     from playwright.async_api import async_playwright
 
@@ -129,7 +129,7 @@ async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
             try:
                 context = await browser.new_context(
                     viewport={"width": 1400, "height": 900}, locale="fr-FR",
-                    extra_http_headers={AUTH_HEADER: LOGIN})
+                    extra_http_headers={AUTH_HEADER: login})
                 page = await context.new_page()
                 await page.goto(base + "/", timeout=TIMEOUT_S * 1000)
                 await page.wait_for_selector("[data-testid=stMain] h1",
@@ -155,8 +155,8 @@ async def _browser_probe(base: str, start: asyncio.Event, out: dict) -> None:
 
 
 async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
-               server_pid: int, out: dict, workers: int = 1) -> None:
-    headers = {AUTH_HEADER: LOGIN}
+               server_pid: int, out: dict, workers: int = 1, login: str = LOGIN) -> None:
+    headers = {AUTH_HEADER: login}
     # The first supervisor of the morning: alone, fills the caches — of every worker, as
     # the first sessions the proxy sends to each would (each process has its own).
     firsts = []
@@ -179,7 +179,8 @@ async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
     if mode == "switch":
         open_sessions = list(await asyncio.gather(*[open_one() for _ in range(sessions)]))
     start, probe = asyncio.Event(), {}
-    probe_task = asyncio.create_task(_browser_probe(base, start, probe)) if browser else None
+    probe_task = (asyncio.create_task(_browser_probe(base, start, probe, login)) if browser
+                  else None)
     while probe_task is not None and not probe.get("ready"):
         await asyncio.sleep(0.1)
 
@@ -222,13 +223,14 @@ async def _run(base: str, sessions: int, ramp: float, mode: str, browser: bool,
 
 
 def run(url: str, sessions: int = 30, log=print, ramp: float = 0.0, mode: str = "switch",
-        browser: bool = True, workers: int = 1) -> dict:
+        browser: bool = True, workers: int = 1, login: str = LOGIN) -> dict:
     """Serve the database at URL; after a first session alone, SESSIONS sessions reach
     Aujourd'hui spread over RAMP seconds, by the menu (MODE "switch") or by opening it in
     a new session ("open"), with one real browser clicking the menu at the same time;
-    WORKERS Streamlit processes behind the sticky proxy when more than one."""
+    WORKERS Streamlit processes behind the sticky proxy when more than one; every session
+    is LOGIN's (a site supervisor)."""
     out: dict = {"sessions": sessions, "mode": mode, "ramp_s": ramp, "client": "protocol",
-                 "workers": workers}
+                 "workers": workers, "login": login}
     if browser and not Path(CHROMIUM).exists():
         browser = False
         out["browser_error"] = f"{CHROMIUM} missing"
@@ -236,7 +238,7 @@ def run(url: str, sessions: int = 30, log=print, ramp: float = 0.0, mode: str = 
         proc, base = serve(url, Path(tmp) / "streamlit.log", workers)
         try:
             asyncio.run(asyncio.wait_for(
-                _run(base, sessions, ramp, mode, browser, proc.pid, out, workers),
+                _run(base, sessions, ramp, mode, browser, proc.pid, out, workers, login),
                 timeout=TIMEOUT_S * 4 + ramp))
         except Exception as exc:  # the run's time limit or a failed first session
             out.setdefault("error_count", sessions)
@@ -260,9 +262,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=("switch", "open"), default="switch")
     parser.add_argument("--no-browser", action="store_true", help="no real browser probe")
     parser.add_argument("--workers", type=int, default=1, help="Streamlit processes")
+    parser.add_argument("--login", default=LOGIN, help="the supervisor every session is")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.url, args.sessions, log=lambda m: None, ramp=args.ramp,
-                         mode=args.mode, browser=not args.no_browser, workers=args.workers)))
+                         mode=args.mode, browser=not args.no_browser, workers=args.workers,
+                         login=args.login)))
 
 
 if __name__ == "__main__":

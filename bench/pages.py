@@ -38,20 +38,29 @@ from dashboard.engine import Filters, Overrides, compute_kpis
 Call = tuple[Filters, tuple[str, ...], Overrides | None, tuple[str, ...] | None]
 
 
+def busiest_site(url: str) -> str:
+    """The site with the most contacts: its supervisor's and agents' views are timed."""
+    c = schema.contacts
+    with dbmod.get_engine(url).connect() as conn:
+        return conn.execute(select(c.c.site).group_by(c.c.site)
+                            .order_by(func.count().desc(), c.c.site).limit(1)).scalar()
+
+
 class Context:
-    """What the default views depend on: the last day with data, a site, an agent."""
+    """What the default views depend on: the last day with data, the busiest site, one of
+    its agents."""
 
     def __init__(self, url: str) -> None:
         engine = dbmod.get_engine(url)
         c = schema.contacts
+        self.site = busiest_site(url)
         with engine.connect() as conn:
             last = conn.execute(select(func.max(c.c.local_date))).scalar()
             self.contacts = conn.execute(select(func.count()).select_from(c)).scalar()
             self.agent = conn.execute(
-                select(c.c.agent_id).where(c.c.site == "rouen", c.c.agent_id.is_not(None))
-                .limit(1)).scalar()
+                select(c.c.agent_id).where(c.c.site == self.site, c.c.agent_id.is_not(None))
+                .order_by(c.c.agent_id).limit(1)).scalar()
         self.last = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
-        self.site = "rouen"
         self.year = (dt.date(self.last.year, 1, 1), self.last)
 
 
