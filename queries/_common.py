@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,51 @@ _FILTER_COLUMNS = {
 
 def fetch(conn: Connection, stmt: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Run STMT and build a frame with SCHEMA (column names in select order)."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
+        return fetch_copy(conn, stmt, schema)
+    return fetch_rows(conn, stmt, schema)
+
+
+def fetch_copy(conn: Connection, stmt: Select, schema: dict[str, pl.DataType]
+               ) -> pl.DataFrame:
+    """fetch on PostgreSQL: the answer as CSV by `COPY (STMT) TO STDOUT`, parsed by
+    Polars, instead of a Python tuple per row (2 to 5 times faster on big answers).
+
+    The parameters are bound by psycopg2's own quoting (`mogrify`), which is what its
+    `execute` does; the statement runs in the connection's transaction, but outside
+    SQLAlchemy's cursor events and echo (fetch_rows goes through them)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    cursor = conn.connection.dbapi_connection.cursor()
+    buffer = io.BytesIO()
+    try:
+        sql = cursor.mogrify(compiled.string, compiled.params)
+        cursor.copy_expert(b"COPY (" + sql + b") TO STDOUT WITH (FORMAT csv)", buffer)
+    finally:
+        cursor.close()
+    if not buffer.getbuffer().nbytes:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    # Every column as text first: NULL is an empty field, an empty text a quoted "".
+    frame = pl.read_csv(buffer, has_header=False, new_columns=list(schema),
+                        infer_schema=False)
+    return frame.with_columns(_from_text(name, dtype) for name, dtype in schema.items())
+
+
+def _from_text(name: str, want: pl.DataType) -> pl.Expr:
+    """Column NAME, PostgreSQL's CSV text of a value, as WANT."""
+    col = pl.col(name)
+    if want == pl.Boolean:
+        return col.replace_strict({"t": True, "f": False}, return_dtype=pl.Boolean)
+    if want == pl.Date:
+        return col.str.to_date("%Y-%m-%d")
+    if isinstance(want, pl.Datetime):
+        return col.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+    return col.cast(want)
+
+
+def fetch_rows(conn: Connection, stmt: Select, schema: dict[str, pl.DataType]
+               ) -> pl.DataFrame:
+    """fetch through the driver's rows (SQLite, other drivers)."""
     result = conn.execute(stmt)
     try:
         # The driver's rows as they come, without SQLAlchemy's per-value result
