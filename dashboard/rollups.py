@@ -49,17 +49,21 @@ from queries import sessions as q_sessions
 META_KEY = "rollups"
 # Bump when the rollups' definition changes: the engine reads raw rows until a rebuild.
 # 2: rollup_agents, reply-delay bins, rollup_email_hist and rollup_email_flow_daily.
-META_VALUE = "2"
+# 3: rollup_site_days and rollup_site_slots.
+META_VALUE = "3"
 REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
 INSERT_BATCH = 20_000
 TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
-          schema.rollup_agents, schema.rollup_email_delays, schema.rollup_email_hist,
-          schema.rollup_email_flow, schema.rollup_email_flow_daily)
-_COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5}  # grain columns
+          schema.rollup_agents, schema.rollup_site_days, schema.rollup_site_slots,
+          schema.rollup_email_delays, schema.rollup_email_hist, schema.rollup_email_flow,
+          schema.rollup_email_flow_daily)
+_COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5,  # grain columns
+           "rollup_site_days": 4, "rollup_site_slots": 5}
 THRESHOLDS_KEY = "rollup_thresholds"
 _DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
 TABLE_BY_NAME = {t.name: t for t in (schema.rollup_daily, schema.rollup_slots,
-                                     schema.rollup_agents)}
+                                     schema.rollup_agents, schema.rollup_site_days,
+                                     schema.rollup_site_slots)}
 STAFF_KEY = "rollups_staff"
 STAFF_VALUE = "1"  # bump when the staff rollups' definition changes: rebuild needed
 STAFF_TABLES = (schema.rollup_presence, schema.rollup_agent_days, schema.rollup_acts,

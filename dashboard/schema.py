@@ -342,8 +342,8 @@ rollup_email_flow_daily = Table(
 # Coarser grains of rollup_contacts, without the wait histogram: the threshold-dependent
 # counts are taken at the thresholds recorded in app_meta `rollup_thresholds` (the sites'
 # own at rebuild time). Grain: local date × site × département × channel × queue ×
-# outcome (rollup_daily), the same × local slot (rollup_slots), and local date × site ×
-# channel × agent × outcome (rollup_agents).
+# outcome (rollup_daily), the same × local slot (rollup_slots), local date × site ×
+# channel × agent × outcome (rollup_agents), and the site-only grains below.
 _GRAIN_COLUMNS = {
     "local_date": lambda: Column("local_date", Date, nullable=False),
     "local_slot": lambda: Column("local_slot", SmallInteger, nullable=False),
@@ -386,6 +386,12 @@ rollup_slots = _baked_rollup("rollup_slots", ("local_date", "local_slot", *_GRAI
 # Per agent, without département, queue or slot: the agents' tables and own page.
 rollup_agents = _baked_rollup(
     "rollup_agents", ("local_date", "site", "channel", "agent_id", "outcome"))
+# Per site only, without département or queue: the national views over long periods, and
+# the Erlang cells (site × day × half-hour), read from a fraction of the rows (1/10 and
+# 1/4 with twenty centres and a hundred départements).
+rollup_site_days = _baked_rollup("rollup_site_days", ("local_date", "site", "channel", "outcome"))
+rollup_site_slots = _baked_rollup(
+    "rollup_site_slots", ("local_date", "local_slot", "site", "channel", "outcome"))
 
 
 # Team presence and acts (dashboard.rollups, "staff" rollups). Each row belongs to one

@@ -66,8 +66,8 @@ def data_freshness(conn: Connection, from_rollups: bool = False) -> pl.DataFrame
     """Per site and channel: contacts, first and last local day, last contact received
     (site's local time) and the last import that wrote some of them (Paris time).
 
-    FROM_ROLLUPS (complete rollups only): counts and days from rollup_daily, then per site
-    and channel two index probes of the contacts, instead of one pass over all of them.
+    FROM_ROLLUPS (complete rollups only): counts and days from rollup_site_days, then per
+    site and channel two index probes of the contacts, instead of one pass over them all.
     """
     pairs = _pairs_from_rollups(conn) if from_rollups else _pairs_from_contacts(conn)
     s, i = schema.sites, schema.imports
@@ -113,7 +113,7 @@ _LAST_RECEIVED_DAYS = 3
 
 
 def _pairs_from_rollups(conn: Connection) -> pl.DataFrame:
-    d, c = schema.rollup_daily, schema.contacts.c
+    d, c = schema.rollup_site_days, schema.contacts.c
     days = fetch(conn, select(d.c.site, d.c.channel, cast(func.sum(d.c.n), BigInteger),
                               func.min(d.c.local_date), func.max(d.c.local_date))
                  .group_by(d.c.site, d.c.channel),
@@ -136,11 +136,11 @@ def _pairs_from_rollups(conn: Connection) -> pl.DataFrame:
 
 def days_with_data(conn: Connection, from_rollups: bool = False) -> pl.DataFrame:
     """Each (site, channel, local day) with at least one contact, and how many; from
-    rollup_daily with FROM_ROLLUPS (complete rollups only)."""
+    rollup_site_days with FROM_ROLLUPS (complete rollups only)."""
     out = {"local_date": pl.Date, "site": pl.String, "channel": pl.String,
            "contacts": pl.Int64}
     if from_rollups:
-        d = schema.rollup_daily.c
+        d = schema.rollup_site_days.c
         total = cast(func.sum(d.n), BigInteger)
         return fetch(conn, select(d.local_date, d.site, d.channel, total)
                      .group_by(d.local_date, d.site, d.channel).having(total > 0), out)

@@ -47,7 +47,8 @@ def _sum(cond, value, table):
 
 def pick_table(columns: Sequence[str], filters: Filters):
     """The coarsest contact rollup that has COLUMNS and the filters' and scope's columns:
-    rollup_daily, rollup_slots, rollup_agents, else rollup_contacts."""
+    rollup_site_days, rollup_site_slots (no département or queue), rollup_daily,
+    rollup_slots, rollup_agents, else rollup_contacts."""
     needed = set(columns)
     if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
         needed.add("agent_id")
@@ -58,7 +59,14 @@ def pick_table(columns: Sequence[str], filters: Filters):
     if "agent_id" in needed:
         agents = schema.rollup_agents
         return agents if needed <= {c.name for c in agents.c} else R
-    return schema.rollup_slots if "local_slot" in needed else schema.rollup_daily
+    slots = "local_slot" in needed
+    if needed <= SITE_GRAIN:
+        return schema.rollup_site_slots if slots else schema.rollup_site_days
+    return schema.rollup_slots if slots else schema.rollup_daily
+
+
+# The columns of rollup_site_slots' grain (rollup_site_days: the same but the slot).
+SITE_GRAIN = frozenset(("local_date", "local_slot", "site", "channel", "outcome"))
 
 
 def contact_stats(
@@ -131,8 +139,14 @@ def contact_stats(
 def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> pl.DataFrame:
     """Per site × local date × slot with answered or abandoned calls: `calls` (offered,
     short abandons excluded), `_h` (handle seconds of answered calls), `_n` (answered).
-    BAKED: from rollup_slots' baked short-abandon counts, else rollup_contacts' waits."""
-    t = schema.rollup_slots if baked else R
+    BAKED: from the baked short-abandon counts of rollup_site_slots (rollup_slots when
+    départements or queues are filtered), else rollup_contacts' waits."""
+    if not baked:
+        t = R
+    else:
+        # row_conditions skips the filters a table has no column for: never drop one.
+        t = schema.rollup_slots if filters.departments or filters.queues else (
+            schema.rollup_site_slots)
     keys = [t.c.site, t.c.local_date, t.c.local_slot]
     answered = t.c.outcome == "answered"
     if baked:
