@@ -85,7 +85,7 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
     # The Actes page's time grain follows its period (day up to a few weeks).
     grain = series.period_grain(*(ctx.year if view == "year" else month))
     calls: dict[str, list[Call]] = {
-        "accueil": [(f(today, nat), (), None, None), (f(today, nat), ("site",), None, None)],
+        "accueil": [(f(today, nat), (), None, r.HOME), (f(today, nat), ("site",), None, r.HOME)],
         "aujourdhui": [(f(today, sup), (), None, None), (f(past, sup), (), None, None),
                        (f(today, sup), ("slot",), None, r.TODAY_SLOTS),
                        (f(today, sup), ("department",), None, r.TODAY_DEPARTMENTS),
@@ -96,8 +96,8 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
                   (f(month, sup), (grain, "department"), None, r.ACTS),
                   (f(month, sup), (grain,), None, r.ACTS),
                   (f(month, sup), ("department",), None, r.ACTS)],
-        "bilan": [(f(quarter, nat), ("site",), None, None),
-                  (f(quarter, nat), ("department",), None, None),
+        "bilan": [(f(quarter, nat), ("site",), None, r.REVIEW_SIDES),
+                  (f(quarter, nat), ("department",), None, r.REVIEW_SIDES),
                   (f(ctx.year, nat), ("week", "department"), None, r.REVIEW_WEEKS),
                   (f(ctx.year, nat), ("campaign", "department"), None, r.REVIEW_WEEKS)],
         "effectifs": [(f(month, sup), by, None, r.TEAM) for by in

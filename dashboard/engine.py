@@ -169,7 +169,8 @@ def compute_kpis(
         cells = patience = period = None
         if use_rollups:
             thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
-            frames = _rollup_stats(conn, filters, by, src, unavailable, campaigns, thresholds)
+            frames = _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
+                                   thresholds)
         else:
             frames, cells, patience = _raw_stats(
                 conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
@@ -350,13 +351,17 @@ def _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map
         _default(overrides.short_abandon_seconds, defaults.short_abandon_seconds), coarse_ok)
 
 
-def _rollup_stats(conn, filters, by, src, unavailable, campaigns,
+def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
                   thresholds: _RollupThresholds):
     """The contacts' statistics frames of _raw_stats, from the rollup tables
     (queries.rollups)."""
     table = q_rollups.pick_table(src, filters) if thresholds.coarse_ok else q_rollups.R
-    sums = q_rollups.contact_stats(conn, filters, src, thresholds.sl_sql(),
-                                   thresholds.short_sql(), table)
+    # Groupings with the same source columns (Bilan's weeks and campaigns per
+    # département: local date × département) share one read while fresh.
+    sums = period_cache.shared(
+        engine, ("sums", filters, tuple(src), table.name, thresholds),
+        lambda: q_rollups.contact_stats(conn, filters, src, thresholds.sl_sql(),
+                                        thresholds.short_sql(), table))
     keyed = m.with_group_keys(sums, by, campaigns)
     aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
     if by:

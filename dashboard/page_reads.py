@@ -24,6 +24,13 @@ CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING)
 ACTS = all_but("median_reply_hours", "backlog", *STAFFING)
 # Effectifs: staffing and the calls behind it.
 TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS)
+# Accueil: the last day's calls, answer rate and e-mails, in all and per site.
+HOME = ("received", "answer_rate", "emails_received")
+# Bilan: sites and départements side by side (its tables, volumes and indicators charts);
+# the review report reads every metric of them (staffing included) when it is built.
+REVIEW_SIDES = ("received", "emails_received", "answer_rate", "service_level",
+                "reply_within_48h_rate", "reply_within_5wd_rate", "aht_seconds",
+                "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate")
 # Bilan and its review report, by week and by campaign per département: the ramp-up and
 # the campaign peaks read calls offered and the answer rate only.
 REVIEW_WEEKS = ("offered", "answer_rate")

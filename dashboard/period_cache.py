@@ -1,5 +1,6 @@
 """A small process-wide cache of what several engine calls share: one period's
-intermediate statistics, computed once and read by each grouping of a page.
+intermediate statistics, computed once and read by each grouping of a page (the team
+measures' cells and presence; contact sums read with the same source columns).
 
 A page asks compute_kpis for the same filters grouped several ways (Effectifs: total,
 per site, per half-hour, per day × half-hour, per day); the period's Erlang cells and
@@ -27,8 +28,9 @@ T = TypeVar("T")
 # opening the same page meanwhile; short next to the results' 5 minutes.
 TTL_SECONDS = 30.0
 # A page shares one period; a few pages and periods at once are the most a server sees
-# within the TTL. An entry holds a few frames of one row per site × day × half-hour.
-MAX_ENTRIES = 8
+# within the TTL. An entry holds a few frames of one row per site × day × half-hour, or
+# one call's contact sums (one row per value of its source columns).
+MAX_ENTRIES = 16
 
 _lock = threading.Lock()
 _entries: weakref.WeakKeyDictionary[Engine, OrderedDict] = weakref.WeakKeyDictionary()

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, tables, widgets
+from dashboard import cache, chart_specs, identity, page_reads, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts.coverage import coverage_timeline
 from dashboard.engine import Filters
@@ -29,7 +29,7 @@ st.markdown(
 last = span.last_day
 st.header(f"Dernier jour : {fmt.fr_date(last)}")
 day = Filters(start=last, end=last, scope=scope)
-total = cache.kpis(url, day).row(0, named=True)
+total = cache.kpis(url, day, (), None, page_reads.HOME).row(0, named=True)
 tiles = st.columns(3)
 tiles[0].metric("Appels reçus", fmt.fr_number(total["received"]), border=True)
 tiles[1].metric("Taux de décroché", fmt.fr_percent(total["answer_rate"]), border=True)
@@ -37,7 +37,7 @@ tiles[2].metric("Courriels reçus", fmt.fr_number(total["emails_received"]), bor
 
 periods = cache.coverage_periods(url)
 site_names = dict(zip(periods["site"], periods["site_name"]))
-by_site = cache.kpis(url, day, ("site",))
+by_site = cache.kpis(url, day, ("site",), None, page_reads.HOME)
 site_table = tables.display_table(by_site, ("site",),
                                   ("received", "answer_rate", "emails_received"),
                                   scope=scope, site_names=site_names)

@@ -12,9 +12,7 @@ from dashboard import (
 from dashboard.charts import review as charts
 
 PAGE = "views/bilan.py"
-SIDE_BY_SIDE = ("received", "emails_received", "answer_rate", "service_level",
-                "reply_within_48h_rate", "reply_within_5wd_rate", "aht_seconds",
-                "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate")
+SIDE_BY_SIDE = page_reads.REVIEW_SIDES
 
 url = cache.db_url()
 user, scope = identity.page_user()
@@ -34,8 +32,8 @@ st.caption(f"{perimeter} · du {filters.start:%d/%m/%Y} au {filters.end:%d/%m/%Y
            "Les questions du bilan : volumes et calibrage des équipes, qualité de service, "
            "actes et promotion des services en ligne, recontacts des usagers.")
 
-by_site = cache.kpis(url, filters, ("site",))
-by_dept = cache.kpis(url, filters, ("department",))
+by_site = cache.kpis(url, filters, ("site",), None, page_reads.REVIEW_SIDES)
+by_dept = cache.kpis(url, filters, ("department",), None, page_reads.REVIEW_SIDES)
 if by_site.height == 0 or int(by_site["received"].sum() + by_site["emails_received"].sum()) == 0:
     st.info("Aucun contact sur la période et le périmètre choisis : élargissez la période "
             "ou retirez des filtres.")
