@@ -86,7 +86,8 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
     grain = series.period_grain(*(ctx.year if view == "year" else month))
     calls: dict[str, list[Call]] = {
         "accueil": [(f(today, nat), (), None, r.HOME), (f(today, nat), ("site",), None, r.HOME)],
-        "aujourdhui": [(f(today, sup), (), None, None), (f(past, sup), (), None, None),
+        "aujourdhui": [(f(today, sup), (), None, r.TODAY_TILES),
+                       (f(past, sup), (), None, r.TODAY_TILES),
                        (f(today, sup), ("slot",), None, r.TODAY_SLOTS),
                        (f(today, sup), ("department",), None, r.TODAY_DEPARTMENTS),
                        (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS)],

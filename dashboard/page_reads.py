@@ -16,6 +16,10 @@ ACT_KEYS = ("acts", "acts_per_100_handled")
 # Aujourd'hui: the intraday chart (calls, service level, agents logged in and required),
 # the départements' table (with the stock), the agents' table (with acts and hours).
 TODAY_SLOTS = all_but("median_reply_hours", *ACT_KEYS)
+# Its tiles (the day and the same weekday a week before), and whether the day had activity.
+TODAY_TILES = ("received", "answer_rate", "service_level", "asa_seconds", "aht_seconds",
+               "abandoned", "emails_received", "backlog", "reply_within_48h_rate", "acts",
+               "offered", "deflected")
 TODAY_DEPARTMENTS = all_but("median_reply_hours")
 TODAY_AGENTS = all_but("median_reply_hours", "backlog")
 # Campagnes: contacts received per day and half-hour.

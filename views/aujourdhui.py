@@ -105,7 +105,7 @@ def live_view() -> None:
                   else " (choisissez un site dans la barre latérale pour le détail d'un site)"))
     today = Filters(day, day, sites=shared.sites, departments=shared.departments,
                     channels=shared.channels, scope=scope)
-    now = cache.kpis_live(url, today).row(0, named=True)
+    now = cache.kpis_live(url, today, (), page_reads.TODAY_TILES).row(0, named=True)
     if not series.has_activity(now):
         message = f"Aucune activité le {series.fr_day(day)} pour cette sélection"
         if now["deflected"]:
@@ -126,7 +126,7 @@ def live_view() -> None:
     if before_day >= span.first_day:
         past = Filters(before_day, before_day, sites=shared.sites,
                        departments=shared.departments, channels=shared.channels, scope=scope)
-        before = cache.kpis(url, past).row(0, named=True)
+        before = cache.kpis(url, past, (), None, page_reads.TODAY_TILES).row(0, named=True)
     rows = (st.columns(5), st.columns(5))
     counters = [0, 0]
     for key, row in TILES:
