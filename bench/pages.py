@@ -5,7 +5,8 @@ view; the "year" variant makes the same calls over a full year, every site. Time
 
 - cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
 - warm: the same calls again through dashboard.cache (st.cache_data, as the app serves);
-- db_warm: the same calls again bypassing every result cache (database buffers warm);
+- db_warm: the same calls again bypassing every result cache, the shared period's
+  included (database buffers warm);
 - naive: the same stage-1 aggregation (phone and e-mail statistics per group) done by the
   database in SQL on the raw contacts table (GROUP BY, as a dashboard without rollups
   would); `--raw-path` also times compute_kpis(..., source="raw") (raw rows fetched and
@@ -29,7 +30,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from dashboard import config, page_reads, schema, series
+from dashboard import config, page_reads, period_cache, schema, series
 from dashboard import db as dbmod
 from dashboard import metrics as m
 from dashboard.auth import Scope
@@ -93,7 +94,7 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
                        (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS)],
         "campagnes": [(f(quarter, sup), ("day", "channel"), None, r.CAMPAIGN_LOAD),
                       (f(quarter, sup), ("day", "slot"), None, r.CAMPAIGN_LOAD)],
-        "actes": [(f(month, sup), (), None, None),
+        "actes": [(f(month, sup), (), None, r.ACTS_TOTAL),
                   (f(month, sup), (grain, "department"), None, r.ACTS),
                   (f(month, sup), (grain,), None, r.ACTS),
                   (f(month, sup), ("department",), None, r.ACTS)],
@@ -247,6 +248,7 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print,
         for page, calls in page_calls(ctx, view).items():
             _clear_caches()
             cold = _run(url, calls, "auto")
+            period_cache.clear()  # db-warm: no result of any kind kept, buffers warm
             db_warm = _run(url, calls, "auto")
             _clear_caches()
             _run_cached(url, calls)

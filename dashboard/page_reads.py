@@ -26,6 +26,10 @@ TODAY_AGENTS = all_but("median_reply_hours", "backlog")
 CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING)
 # Actes: acts and handled contacts.
 ACTS = all_but("median_reply_hours", "backlog", *STAFFING)
+# Actes: its tiles (acts, per 100 handled, online promotion, repeat contacts) and whether
+# the period had activity.
+ACTS_TOTAL = ("acts", "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate",
+              "offered", "emails_received", "answered", "emails_replied")
 # Effectifs: staffing and the calls behind it.
 TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS)
 # Accueil: the last day's calls, answer rate and e-mails, in all and per site.

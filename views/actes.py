@@ -3,7 +3,7 @@ contacts, online-service promotion and repeat contacts."""
 
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, series, sidebar, tables, widgets
+from dashboard import cache, chart_specs, identity, page_reads, series, sidebar, tables, widgets
 from dashboard import formatting as fmt
 from dashboard.charts import acts as charts
 from dashboard.metrics import METRICS_BY_KEY
@@ -28,7 +28,7 @@ grain = series.period_grain(shared.start, shared.end)
 st.caption(f"Du **{series.fr_day(shared.start)}** au **{series.fr_day(shared.end)}** · "
            f"un point par {charts.GRAIN_WORDS[grain][0]}")
 
-total = cache.kpis(url, shared).row(0, named=True)
+total = cache.kpis(url, shared, (), None, page_reads.ACTS_TOTAL).row(0, named=True)
 acts_blind = "channel" in shared.restricted_dimensions()
 if not series.has_activity(total) and not (total["answered"] or total["emails_replied"]):
     st.info(f"Aucune activité du {fmt.fr_date(shared.start)} au {fmt.fr_date(shared.end)} "
