@@ -883,7 +883,37 @@ def slot_grid(
 def slot_grids(
     hours: pl.DataFrame, windows: pl.DataFrame, start: dt.date, end: dt.date
 ) -> dict[bool, pl.DataFrame]:
-    """slot_grid for both time bases at once: {slot_base: grid}."""
+    """slot_grid for both time bases at once: {slot_base: grid}.
+
+    Sites with the same time zone and the same opening windows have the same grid but for
+    the site's name: it is built once per such group (most centres of a network share
+    their hours), then given to each site of the group."""
+    groups = hours.group_by("timezone", "opens_at", "closes_at", "open_weekdays",
+                            maintain_order=True).agg(pl.col("site"))
+    if groups.height == hours.height:
+        return _slot_grids(hours, windows, start, end)
+    parts: dict[bool, list[pl.DataFrame]] = {False: [], True: []}
+
+    def days_of(site: str) -> pl.DataFrame:
+        return windows.filter(pl.col("site") == site).drop("site").sort("local_date")
+
+    for sites in groups.get_column("site").to_list():
+        model = days_of(sites[0])
+        alike = [s for s in sites if days_of(s).equals(model)]
+        # A site whose windows differ (windows a caller built otherwise) gets its own grid.
+        for batch in [alike] + [[s] for s in sites if s not in alike]:
+            grids = _slot_grids(hours.filter(pl.col("site") == batch[0]),
+                                windows.filter(pl.col("site") == batch[0]), start, end)
+            names = pl.DataFrame({"site": batch}, schema={"site": pl.String})
+            for base, grid in grids.items():
+                parts[base].append(names.join(grid.drop("site"), how="cross")
+                                   .select(grid.columns))
+    return {base: pl.concat(frames) for base, frames in parts.items()}
+
+
+def _slot_grids(
+    hours: pl.DataFrame, windows: pl.DataFrame, start: dt.date, end: dt.date
+) -> dict[bool, pl.DataFrame]:
     out_schema = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
                   "dur_us": pl.Int64, "open_day": pl.Boolean, "base_us": pl.Int64}
     bounds = site_period_bounds(hours, start, end)

@@ -213,3 +213,34 @@ def test_filters_are_hashable_and_checked():
     with pytest.raises(ValueError):
         Overrides(sl_seconds=-1)
     assert hash(Overrides(20, 5)) == hash(Overrides(20, 5))
+
+
+def test_sites_with_the_same_hours_share_one_slot_grid_and_get_their_own_rows():
+    """slot_grids builds one grid per (time zone, hours, weekdays) and hands it to each
+    site of the group: the rows are those of building every site alone, including a site
+    whose windows a caller cut (it gets its own grid) and one overseas."""
+    hours = pl.DataFrame({
+        "site": ["a", "b", "c", "d"],
+        "timezone": ["Europe/Paris", "Europe/Paris", "Europe/Paris", "Indian/Reunion"],
+        "opens_at": ["08:30"] * 4, "closes_at": ["19:00", "19:00", "19:00", "16:00"],
+        "open_weekdays": ["12345"] * 4})
+    start, end = dt.date(2015, 3, 27), dt.date(2015, 3, 31)  # over the spring gap
+    windows = m.open_windows(hours, start, end)
+    windows = windows.filter(~((pl.col("site") == "c") & (pl.col("local_date") == end)))
+    grids = m.slot_grids(hours, windows, start, end)
+    for base in (False, True):
+        alone = pl.concat([
+            m._slot_grids(hours.filter(pl.col("site") == s),
+                          windows.filter(pl.col("site") == s), start, end)[base]
+            for s in "abcd"])
+        keys = ["site", "local_date", "local_slot"]
+        assert grids[base].sort(keys).equals(alone.sort(keys))
+    # By hand: on Monday 30 March, b's opening hours (08:30-19:00) are 21 half-hours of
+    # base; c's windows were cut on the 31st, so its base that day is nothing but a's is.
+    opening = grids[False].filter(pl.col("local_date") == dt.date(2015, 3, 30),
+                                  pl.col("site") == "b")
+    assert opening["base_us"].sum() == 21 * 30 * 60 * 1_000_000
+    last = grids[False].filter(pl.col("local_date") == end).group_by("site").agg(
+        pl.col("base_us").sum()).sort("site")
+    assert dict(last.rows()) == {"a": 21 * 1_800_000_000, "b": 21 * 1_800_000_000, "c": 0,
+                                 "d": 15 * 1_800_000_000}
