@@ -187,7 +187,12 @@ def compute_kpis(
         hours = windows = None
         if team:
             hours = _team_sites(q_staffing.site_hours(conn), filters)
-            windows = m.open_windows(hours, filters.start, filters.end, calendar)
+            if calendar is None:  # the default calendar: shared by the page's calls
+                windows = period_cache.shared(
+                    engine, ("windows", tuple(hours.rows()), filters.start, filters.end),
+                    lambda: m.open_windows(hours, filters.start, filters.end))
+            else:
+                windows = m.open_windows(hours, filters.start, filters.end, calendar)
         wants_hours = "agent_hours" not in unavailable
         quarters = staff and team and wants_hours and m.windows_on_quarters(windows)
         if team and use_rollups:

@@ -78,6 +78,8 @@ def contact_stats(
     From rollup_contacts the thresholds SL_S and SHORT_S (SQL expressions, per_site,
     within the wait cap) are applied to its wait histogram; the coarse tables carry the
     threshold counts at their baked thresholds (the caller checks they are the ones)."""
+    if table is not R:
+        return _coarse_stats(conn, filters, columns, table)
     t = table
     cols = [t.c[name] for name in columns]
     phone = t.c.channel == "phone"
@@ -134,6 +136,72 @@ def contact_stats(
     sch.update({k: pl.Int64 for k in exprs})
     sch["ph_max_wait"] = pl.Int64
     return fetch(conn, stmt, sch)
+
+
+# A coarse rollup's columns summed per group, channel and outcome, and what each statistic
+# takes of them: (column, channel, outcomes or None for any).
+_COARSE_SUMS = ("n", "short", "in_sl", "wait_sum", "wait_n", "handle_sum", "long_wait_sum",
+                "long_wait_n", "replied", "within_48h", "within_5wd", "handled", "promoted",
+                "with_key", "repeats")
+_COARSE_STATS = {
+    "ph_received": ("n", "phone", None),
+    "ph_deflected": ("n", "phone", ("deflected",)),
+    "ph_answered": ("n", "phone", ("answered",)),
+    "ph_abandoned": ("n", "phone", ("abandoned",)),
+    "ph_short_abandoned": ("short", "phone", ("abandoned",)),
+    "ph_answered_in_sl": ("in_sl", "phone", ("answered",)),
+    "ph_answered_wait_sum": ("wait_sum", "phone", ("answered",)),
+    "ph_answered_wait_n": ("wait_n", "phone", ("answered",)),
+    "ph_handle_sum": ("handle_sum", "phone", ("answered",)),
+    "ph_long_abandon_wait_sum": ("long_wait_sum", "phone", ("abandoned",)),
+    "ph_long_abandon_wait_n": ("long_wait_n", "phone", ("abandoned",)),
+    "em_received": ("n", "email", None),
+    "em_replied": ("replied", "email", None),
+    "em_within_48h": ("within_48h", "email", None),
+    "em_within_5wd": ("within_5wd", "email", None),
+    "hd_handled": ("handled", None, None),
+    "hd_promoted": ("promoted", None, None),
+    "hd_with_key": ("with_key", None, None),
+    "hd_repeat": ("repeats", None, None),
+}
+
+
+def _coarse_stats(conn: Connection, filters: Filters, columns: Sequence[str], t
+                  ) -> pl.DataFrame:
+    """contact_stats from a coarse rollup T: the database sums its columns per group,
+    channel and outcome (plain sums: about twice as fast as a CASE per statistic and
+    row), then each statistic adds the sums of its channel and outcomes here."""
+    keys = list(dict.fromkeys([*columns, "channel", "outcome"]))
+    stmt = (
+        select(*[t.c[k] for k in keys],
+               *[cast(func.sum(t.c[c]), BigInteger).label(c) for c in _COARSE_SUMS],
+               func.max(t.c.wait_max).label("wait_max"))
+        .where(t.c.local_date.between(filters.start, filters.end), *row_conditions(t, filters))
+        .group_by(*[t.c[k] for k in keys])
+    )
+    sums = fetch(conn, stmt, {k: SOURCE_DTYPES.get(k, pl.String) for k in keys}
+                 | {c: pl.Int64 for c in _COARSE_SUMS} | {"wait_max": pl.Int64})
+
+    def picked(value: str, channel: str | None, outcomes) -> pl.Expr:
+        cond = pl.lit(True)
+        if channel is not None:
+            cond = cond & (pl.col("channel") == channel)
+        if outcomes is not None:
+            cond = cond & pl.col("outcome").is_in(list(outcomes))
+        return pl.when(cond).then(pl.col(value)).otherwise(0)
+
+    aggs = [picked(*rule).sum().cast(pl.Int64).alias(name)
+            for name, rule in _COARSE_STATS.items()]
+    aggs.append(pl.when((pl.col("channel") == "phone")
+                        & pl.col("outcome").is_in(["answered", "abandoned"]))
+                .then(pl.col("wait_max")).max().cast(pl.Int64).alias("ph_max_wait"))
+    out_schema = ({name: SOURCE_DTYPES[name] for name in columns}
+                  | {k: pl.Int64 for k in _COARSE_STATS} | {"ph_max_wait": pl.Int64})
+    if sums.height == 0 and columns:
+        return pl.DataFrame(schema=out_schema)
+    # Without columns, one row as the database gives: zeros, and no maximum.
+    stats = sums.group_by(list(columns)).agg(aggs) if columns else sums.select(aggs)
+    return stats.select(list(out_schema))
 
 
 def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> pl.DataFrame:
