@@ -232,6 +232,23 @@ def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> flo
     return time.perf_counter() - began
 
 
+def _result(log, page: str, db_kind: str, view: str, rows: int, calls: int | None,
+            times: tuple[float, float, float, float, float], raw: float | None = None
+            ) -> dict:
+    """One page's figures (cold, warm, db-warm, naive, floor seconds) as a JSON row,
+    logged."""
+    cold, warm, db_warm, naive, floor = times
+    log(f"  {db_kind:10} {view:7} {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
+        f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
+    return {"db": db_kind, "view": view, "rows": rows, "calls": calls,
+            "cold_s": round(cold, 4), "warm_s": round(warm, 4),
+            "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
+            "floor_s": round(floor, 4),
+            "raw_path_s": round(raw, 4) if raw is not None else None,
+            "cold_vs_naive": round(cold / naive, 3) if naive else None,
+            "cold_vs_floor": round(cold / floor, 2) if floor else None}
+
+
 def measure(url: str, db_kind: str, views=("default", "year"), log=print,
             raw_path: bool = False) -> dict:
     """Per page: list of result dicts (one per view) for the database at URL."""
@@ -261,16 +278,9 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print,
                 raw_cache.clear()
                 raw_cache[(lo, hi)] = load_raw(url, lo, hi)
             floor = floor_time(raw_cache[(lo, hi)], sites, calls)
-            row = {"db": db_kind, "view": view, "rows": ctx.contacts, "calls": len(calls),
-                   "cold_s": round(cold, 4), "warm_s": round(warm, 4),
-                   "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
-                   "floor_s": round(floor, 4),
-                   "raw_path_s": round(raw, 4) if raw is not None else None,
-                   "cold_vs_naive": round(cold / naive, 3) if naive else None,
-                   "cold_vs_floor": round(cold / floor, 2) if floor else None}
-            out.setdefault(page, []).append(row)
-            log(f"  {db_kind:10} {view:7} {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
-                f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
+            out.setdefault(page, []).append(_result(
+                log, page, db_kind, view, ctx.contacts, len(calls),
+                (cold, warm, db_warm, naive, floor), raw))
     raw_cache.clear()
     return out
 
@@ -383,15 +393,8 @@ def measure_other(url: str, db_kind: str, log=print) -> dict:
     warm = _detail_cached(url, ctx)
     naive, day = _detail_naive(url, ctx)
     timings["detail"] = (cold, warm, db_warm, naive, _detail_floor(day))
-    for page, (cold, warm, db_warm, naive, floor) in timings.items():
-        out[page] = [{"db": db_kind, "view": "default", "rows": ctx.contacts, "calls": None,
-                      "cold_s": round(cold, 4), "warm_s": round(warm, 4),
-                      "db_warm_s": round(db_warm, 4), "naive_s": round(naive, 4),
-                      "floor_s": round(floor, 4), "raw_path_s": None,
-                      "cold_vs_naive": round(cold / naive, 3) if naive else None,
-                      "cold_vs_floor": round(cold / floor, 2) if floor else None}]
-        log(f"  {db_kind:10} default {page:17} cold {cold:7.3f} s  warm {warm:7.4f} s  "
-            f"db-warm {db_warm:7.3f} s  naive {naive:7.3f} s  floor {floor:7.3f} s")
+    for page, times in timings.items():
+        out[page] = [_result(log, page, db_kind, "default", ctx.contacts, None, times)]
     return out
 
 

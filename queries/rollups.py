@@ -80,7 +80,7 @@ def contact_stats(
     threshold counts at their baked thresholds (the caller checks they are the ones)."""
     if table is not R:
         return _coarse_stats(conn, filters, columns, table)
-    t = table
+    t = R
     cols = [t.c[name] for name in columns]
     phone = t.c.channel == "phone"
     email = t.c.channel == "email"
@@ -90,33 +90,19 @@ def contact_stats(
     def total(cond, value=None):
         return _sum(cond, value, t)
 
-    if t is R:
-        long_abandoned = and_(abandoned, R.c.wait_b >= short_s)
-        threshold = {
-            "ph_short_abandoned": total(and_(abandoned, R.c.wait_b < short_s)),
-            "ph_answered_in_sl": total(and_(answered, R.c.wait_b <= sl_s)),
-            "ph_long_abandon_wait_sum": total(long_abandoned, R.c.wait_sum),
-            "ph_long_abandon_wait_n": total(long_abandoned, R.c.wait_n),
-        }
-    else:
-        threshold = {
-            "ph_short_abandoned": total(abandoned, t.c.short),
-            "ph_answered_in_sl": total(answered, t.c.in_sl),
-            "ph_long_abandon_wait_sum": total(abandoned, t.c.long_wait_sum),
-            "ph_long_abandon_wait_n": total(abandoned, t.c.long_wait_n),
-        }
+    long_abandoned = and_(abandoned, R.c.wait_b >= short_s)
     exprs = {
         "ph_received": total(phone),
         "ph_deflected": total(and_(phone, t.c.outcome == "deflected")),
         "ph_answered": total(answered),
         "ph_abandoned": total(abandoned),
-        "ph_short_abandoned": threshold["ph_short_abandoned"],
-        "ph_answered_in_sl": threshold["ph_answered_in_sl"],
+        "ph_short_abandoned": total(and_(abandoned, R.c.wait_b < short_s)),
+        "ph_answered_in_sl": total(and_(answered, R.c.wait_b <= sl_s)),
         "ph_answered_wait_sum": total(answered, t.c.wait_sum),
         "ph_answered_wait_n": total(answered, t.c.wait_n),
         "ph_handle_sum": total(answered, t.c.handle_sum),
-        "ph_long_abandon_wait_sum": threshold["ph_long_abandon_wait_sum"],
-        "ph_long_abandon_wait_n": threshold["ph_long_abandon_wait_n"],
+        "ph_long_abandon_wait_sum": total(long_abandoned, R.c.wait_sum),
+        "ph_long_abandon_wait_n": total(long_abandoned, R.c.wait_n),
         "em_received": total(email),
         "em_replied": total(email, t.c.replied),
         "em_within_48h": total(email, t.c.within_48h),
