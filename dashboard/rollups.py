@@ -9,6 +9,10 @@ dashboard.metrics (e-mail flags, repeat flags), so a rollup is exact by construc
   channel × queue × agent × outcome × wait bin (schema.WAIT_CAP), plus the per-contact
   flags summed: handled, promoted, with a caller key, repeated within 7 days, e-mail
   replied / within 48 h / within 5 working days (France's default holiday calendar);
+- coarser rollups, `rollup_contacts` summed over fewer columns: `rollup_daily`,
+  `rollup_slots`, `rollup_agents`, `rollup_site_days`, `rollup_site_slots`;
+- `rollup_cells`: one row per site × local date × half-hour with the statistics already
+  picked over channels and outcomes (queries.rollups.pick_stats), what slot grids read;
 - `rollup_email_delays`: the exact reply delay of each replied e-mail (median in SQL);
 - `rollup_email_flow`: e-mails per day of receipt and day they left the stock (backlog).
 
@@ -44,19 +48,21 @@ from dashboard import schema
 from dashboard.localtime import with_local_columns
 from queries import contacts as q_contacts
 from queries import reference as q_reference
+from queries import rollups as q_rollups
 from queries import sessions as q_sessions
 
 META_KEY = "rollups"
 # Bump when the rollups' definition changes: the engine reads raw rows until a rebuild.
 # 2: rollup_agents, reply-delay bins, rollup_email_hist and rollup_email_flow_daily.
 # 3: rollup_site_days and rollup_site_slots.
-META_VALUE = "3"
+# 4: rollup_cells.
+META_VALUE = "4"
 REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
 INSERT_BATCH = 20_000
 TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
           schema.rollup_agents, schema.rollup_site_days, schema.rollup_site_slots,
-          schema.rollup_email_delays, schema.rollup_email_hist, schema.rollup_email_flow,
-          schema.rollup_email_flow_daily)
+          schema.rollup_cells, schema.rollup_email_delays, schema.rollup_email_hist,
+          schema.rollup_email_flow, schema.rollup_email_flow_daily)
 _COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5,  # grain columns
            "rollup_site_days": 4, "rollup_site_slots": 5}
 THRESHOLDS_KEY = "rollup_thresholds"
@@ -208,6 +214,9 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
             "local_date", "site", "department", "queue", "out_date").agg(
             pl.col("n").sum()).select(c.name for c in schema.rollup_email_flow_daily.c),
         **out_frames,
+        "rollup_cells": q_rollups.pick_stats(
+            out_frames["rollup_site_slots"], ("local_date", "local_slot", "site")
+        ).select(c.name for c in schema.rollup_cells.c),
     }
 
 

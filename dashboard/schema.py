@@ -393,6 +393,33 @@ rollup_site_days = _baked_rollup("rollup_site_days", ("local_date", "site", "cha
 rollup_site_slots = _baked_rollup(
     "rollup_site_slots", ("local_date", "local_slot", "site", "channel", "outcome"))
 
+# The contacts' sum statistics (dashboard.metrics STATS) a contact rollup answers; the
+# sums (and not the counts) may pass 2**31 over a long period of one cell.
+CONTACT_SUMS = (
+    "ph_received", "ph_deflected", "ph_answered", "ph_abandoned", "ph_short_abandoned",
+    "ph_answered_in_sl", "ph_answered_wait_sum", "ph_answered_wait_n", "ph_handle_sum",
+    "ph_long_abandon_wait_sum", "ph_long_abandon_wait_n", "em_received", "em_replied",
+    "em_within_48h", "em_within_5wd", "hd_handled", "hd_promoted", "hd_with_key", "hd_repeat",
+)
+_BIG_SUMS = ("ph_answered_wait_sum", "ph_handle_sum", "ph_long_abandon_wait_sum")
+
+# Grain: site × local date × half-hour — an Erlang cell — with no channel or outcome: the
+# statistics of rollup_site_slots already taken per channel and outcome
+# (queries.rollups.pick_stats), one row per cell with contacts (about 2/5 of
+# rollup_site_slots' rows). Groupings by half-hour (with site or day, no channel) read it
+# with plain sums, and the Erlang cells' inputs are its rows as they stand.
+rollup_cells = Table(
+    "rollup_cells",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("site", String(32), nullable=False),
+    *[Column(name, BigInteger if name in _BIG_SUMS else Integer, nullable=False)
+      for name in CONTACT_SUMS],
+    Column("ph_max_wait", Integer),  # longest wait of an answered or abandoned call
+    Index(None, "local_date", "site"),
+)
+
 
 # Team presence and acts (dashboard.rollups, "staff" rollups). Each row belongs to one
 # (site, local_date), like the contact rollups.

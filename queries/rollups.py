@@ -24,13 +24,9 @@ R = schema.rollup_contacts
 D = schema.rollup_email_delays
 F = schema.rollup_email_flow
 
-# Sum statistics read from rollup_contacts (the rest of STATS come from elsewhere).
-CONTACT_SUMS = (
-    "ph_received", "ph_deflected", "ph_answered", "ph_abandoned", "ph_short_abandoned",
-    "ph_answered_in_sl", "ph_answered_wait_sum", "ph_answered_wait_n", "ph_handle_sum",
-    "ph_long_abandon_wait_sum", "ph_long_abandon_wait_n", "em_received", "em_replied",
-    "em_within_48h", "em_within_5wd", "hd_handled", "hd_promoted", "hd_with_key", "hd_repeat",
-)
+# Sum statistics read from the contact rollups (the rest of STATS come from elsewhere).
+CONTACT_SUMS = schema.CONTACT_SUMS
+CELLS = schema.rollup_cells
 
 
 def per_site(values: Mapping[str, int], default: int, table=R):
@@ -47,8 +43,9 @@ def _sum(cond, value, table):
 
 def pick_table(columns: Sequence[str], filters: Filters):
     """The coarsest contact rollup that has COLUMNS and the filters' and scope's columns:
-    rollup_site_days, rollup_site_slots (no département or queue), rollup_daily,
-    rollup_slots, rollup_agents, else rollup_contacts."""
+    rollup_site_days, rollup_cells (site, day and slot only), rollup_site_slots (no
+    département or queue), rollup_daily, rollup_slots, rollup_agents, else
+    rollup_contacts."""
     needed = set(columns)
     if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
         needed.add("agent_id")
@@ -56,10 +53,14 @@ def pick_table(columns: Sequence[str], filters: Filters):
         needed.add("department")
     if filters.queues:
         needed.add("queue")
+    if filters.channels:
+        needed.add("channel")
     if "agent_id" in needed:
         agents = schema.rollup_agents
         return agents if needed <= {c.name for c in agents.c} else R
     slots = "local_slot" in needed
+    if slots and needed <= CELL_GRAIN:
+        return CELLS
     if needed <= SITE_GRAIN:
         return schema.rollup_site_slots if slots else schema.rollup_site_days
     return schema.rollup_slots if slots else schema.rollup_daily
@@ -67,6 +68,9 @@ def pick_table(columns: Sequence[str], filters: Filters):
 
 # The columns of rollup_site_slots' grain (rollup_site_days: the same but the slot).
 SITE_GRAIN = frozenset(("local_date", "local_slot", "site", "channel", "outcome"))
+# rollup_cells' grain. Without the slot, rollup_site_days is read instead: a few rows
+# per site and day, fewer than one per half-hour.
+CELL_GRAIN = frozenset(("local_date", "local_slot", "site"))
 
 
 def contact_stats(
@@ -78,6 +82,8 @@ def contact_stats(
     From rollup_contacts the thresholds SL_S and SHORT_S (SQL expressions, per_site,
     within the wait cap) are applied to its wait histogram; the coarse tables carry the
     threshold counts at their baked thresholds (the caller checks they are the ones)."""
+    if table is CELLS:
+        return _cell_stats(conn, filters, columns)
     if table is not R:
         return _coarse_stats(conn, filters, columns, table)
     t = R
@@ -156,7 +162,7 @@ def _coarse_stats(conn: Connection, filters: Filters, columns: Sequence[str], t
                   ) -> pl.DataFrame:
     """contact_stats from a coarse rollup T: the database sums its columns per group,
     channel and outcome (plain sums: about twice as fast as a CASE per statistic and
-    row), then each statistic adds the sums of its channel and outcomes here."""
+    row), then pick_stats takes each statistic's channel and outcomes."""
     keys = list(dict.fromkeys([*columns, "channel", "outcome"]))
     stmt = (
         select(*[t.c[k] for k in keys],
@@ -167,7 +173,13 @@ def _coarse_stats(conn: Connection, filters: Filters, columns: Sequence[str], t
     )
     sums = fetch(conn, stmt, {k: SOURCE_DTYPES.get(k, pl.String) for k in keys}
                  | {c: pl.Int64 for c in _COARSE_SUMS} | {"wait_max": pl.Int64})
+    return pick_stats(sums, columns)
 
+
+def pick_stats(sums: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """A coarse rollup's rows (or their sums per COLUMNS, channel and outcome) → per value
+    of COLUMNS the CONTACT_SUMS statistics and `ph_max_wait`, each statistic adding the
+    column of its channel and outcomes (_COARSE_STATS)."""
     def picked(value: str, channel: str | None, outcomes) -> pl.Expr:
         cond = pl.lit(True)
         if channel is not None:
@@ -190,17 +202,30 @@ def _coarse_stats(conn: Connection, filters: Filters, columns: Sequence[str], t
     return stats.select(list(out_schema))
 
 
+def _cell_stats(conn: Connection, filters: Filters, columns: Sequence[str]) -> pl.DataFrame:
+    """contact_stats from rollup_cells: plain sums of its statistics per COLUMNS."""
+    t = CELLS
+    cols = [t.c[name] for name in columns]
+    stmt = select(*cols, *[cast(func.coalesce(func.sum(t.c[n]), 0), BigInteger).label(n)
+                           for n in CONTACT_SUMS],
+                  func.max(t.c.ph_max_wait).label("ph_max_wait")).where(
+        t.c.local_date.between(filters.start, filters.end), *row_conditions(t, filters))
+    if cols:
+        stmt = stmt.group_by(*cols)
+    return fetch(conn, stmt, {name: SOURCE_DTYPES[name] for name in columns}
+                 | {k: pl.Int64 for k in CONTACT_SUMS} | {"ph_max_wait": pl.Int64})
+
+
 def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> pl.DataFrame:
     """Per site × local date × slot with answered or abandoned calls: `calls` (offered,
     short abandons excluded), `_h` (handle seconds of answered calls), `_n` (answered).
-    BAKED: from the baked short-abandon counts of rollup_site_slots (rollup_slots when
+    BAKED: from the baked short-abandon counts of rollup_cells (rollup_slots when
     départements or queues are filtered), else rollup_contacts' waits."""
-    if not baked:
-        t = R
-    else:
-        # row_conditions skips the filters a table has no column for: never drop one.
-        t = schema.rollup_slots if filters.departments or filters.queues else (
-            schema.rollup_site_slots)
+    if baked and not (filters.departments or filters.queues) and (
+            not filters.channels or "phone" in filters.channels):
+        return _cell_rows(conn, filters)  # rollup_cells has no channel: phone is kept
+    # row_conditions skips the filters a table has no column for: never drop one.
+    t = schema.rollup_slots if baked else R
     keys = [t.c.site, t.c.local_date, t.c.local_slot]
     answered = t.c.outcome == "answered"
     if baked:
@@ -216,9 +241,23 @@ def cell_inputs(conn: Connection, filters: Filters, short_s, *, baked: bool) -> 
                t.c.outcome.in_(["answered", "abandoned"]), *row_conditions(t, filters))
         .group_by(*keys)
     )
-    out = fetch(conn, stmt, {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
-                             "calls": pl.Int64, "_h": pl.Int64, "_n": pl.Int64})
-    return out.with_columns(pl.col("_h").cast(pl.Float64))
+    return fetch(conn, stmt, _CELL_INPUTS).with_columns(pl.col("_h").cast(pl.Float64))
+
+
+_CELL_INPUTS = {"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
+                "calls": pl.Int64, "_h": pl.Int64, "_n": pl.Int64}
+
+
+def _cell_rows(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """cell_inputs from rollup_cells: one row per cell as stored, no grouping."""
+    t = CELLS
+    stmt = select(
+        t.c.site, t.c.local_date, t.c.local_slot,
+        (t.c.ph_answered + t.c.ph_abandoned - t.c.ph_short_abandoned).label("calls"),
+        t.c.ph_handle_sum.label("_h"), t.c.ph_answered.label("_n"),
+    ).where(t.c.local_date.between(filters.start, filters.end),
+            t.c.ph_answered + t.c.ph_abandoned > 0, *row_conditions(t, filters))
+    return fetch(conn, stmt, _CELL_INPUTS).with_columns(pl.col("_h").cast(pl.Float64))
 
 
 H = schema.rollup_email_hist

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 
 import polars as pl
 import pytest
@@ -13,10 +14,11 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import func, select
 
 from dashboard import db as dbmod
-from dashboard import rollups, schema
+from dashboard import period_cache, rollups, schema
 from dashboard.cli import main
 from dashboard.engine import Filters, Overrides, compute_kpis
 from dashboard.metrics import DIMENSIONS
+from queries import rollups as q_rollups
 from tests.factories import Rows, populate
 
 R = schema.rollup_contacts
@@ -138,6 +140,70 @@ def test_refresh_changes_exactly_the_days_touched(db_url):
     assert after.filter(pl.col("site") == "chartres")["wait_b"].to_list() == [
         schema.WAIT_CAP + 1]
     _same(engine, Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2)), ("day", "site"))
+
+
+def test_cell_rollup_holds_each_half_hours_raw_figures(db_url):
+    """rollup_cells against the raw contacts, counted here one by one."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    c = schema.contacts
+    with engine.connect() as conn:
+        baked = rollups.baked_thresholds(conn)  # per site [SL, short abandon] seconds
+        raw = conn.execute(select(
+            c.c.site, c.c.local_date, c.c.local_slot, c.c.channel, c.c.outcome,
+            c.c.wait_seconds, c.c.talk_seconds + c.c.wrap_seconds, c.c.answered_at)).all()
+        stored = conn.execute(select(schema.rollup_cells)).mappings().all()
+    expected: dict[tuple, Counter] = {}
+    for site, day, slot, channel, outcome, wait, handle, answered_at in raw:
+        e = expected.setdefault((site, str(day)[:10], slot), Counter())
+        sl, short = baked[site]
+        if channel == "email":
+            e["em_received"] += 1
+            e["em_replied"] += answered_at is not None
+            continue
+        e["ph_received"] += 1
+        if outcome == "answered":
+            e["ph_answered"] += 1
+            e["ph_handle_sum"] += handle
+            e["ph_answered_in_sl"] += wait <= sl
+        elif outcome == "abandoned":
+            e["ph_abandoned"] += 1
+            e["ph_short_abandoned"] += wait < short
+        if outcome in ("answered", "abandoned"):
+            e["ph_max_wait"] = max(e["ph_max_wait"], wait)
+    got = {(r["site"], str(r["local_date"])[:10], r["local_slot"]): r for r in stored}
+    assert len(got) == len(stored) and set(got) == set(expected)
+    for key, e in expected.items():
+        assert {name: got[key][name] or 0 for name in e} == dict(e), key
+    assert sum(e["ph_short_abandoned"] for e in expected.values()) > 0  # the case is seen
+
+
+def test_slot_groupings_read_the_cell_rollup(db_url, monkeypatch):
+    """Groupings by site, day and slot read rollup_cells (also for the Erlang cells), and
+    give the raw figures; a channel filter or a département goes elsewhere."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    read: list[set[str]] = []
+    fetch = q_rollups.fetch
+
+    def spy(conn, stmt, *args, **kwargs):
+        read.append({t.name for t in stmt.get_final_froms()})
+        return fetch(conn, stmt, *args, **kwargs)
+
+    monkeypatch.setattr(q_rollups, "fetch", spy)
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    for by in (("slot",), ("day", "slot"), ("site", "slot"), ("week", "slot")):
+        read.clear()
+        period_cache.clear()  # the Erlang cells are shared between the calls otherwise
+        _same(engine, month, by)
+        assert sum("rollup_cells" in tables for tables in read) == 2, (by, read)  # sums, cells
+    for filters, by in ((Filters(month.start, month.end, channels=("phone",)), ("slot",)),
+                        (month, ("department", "slot")), (month, ("channel", "slot"))):
+        read.clear()
+        _same(engine, filters, by)
+        assert not any("rollup_cells" in tables for tables in read), (filters, by, read)
 
 
 def test_rebuild_command(sqlite_url):
