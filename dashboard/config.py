@@ -8,6 +8,7 @@ README's settings table is checked against this list by a test.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
             "answer-rate target (fraction), when a site sets none"),
     Setting("DASHBOARD_WALLBOARD_REFRESH_SECONDS", "wallboard_refresh_seconds", "60",
             "seconds between two refreshes of the wallboard (`/aujourdhui?wallboard=1`)"),
+    Setting("DASHBOARD_PG_WORK_MEM", "pg_work_mem", "64MB",
+            "PostgreSQL: memory each sort or hash of the app's queries may use (`work_mem`, "
+            "as `64MB` or `512kB`); `server` keeps the server's own setting"),
 )
 
 
@@ -131,3 +135,18 @@ def wallboard_refresh_seconds() -> int:
         raise ValueError("DASHBOARD_WALLBOARD_REFRESH_SECONDS must be at least "
                          f"{MIN_WALLBOARD_REFRESH_SECONDS}, not {seconds}")
     return seconds
+
+
+_MEMORY = re.compile(r"([1-9][0-9]*)\s*(kB|MB|GB)")
+
+
+def pg_work_mem() -> str | None:
+    """The `work_mem` the app sets on its PostgreSQL sessions, None to keep the server's."""
+    raw = str(get("DASHBOARD_PG_WORK_MEM")).strip()
+    if raw.lower() == "server":
+        return None
+    match = _MEMORY.fullmatch(raw)
+    if not match:
+        raise ValueError("DASHBOARD_PG_WORK_MEM must be an amount such as 64MB, 512kB or "
+                         f"1GB (or server), not {raw!r}")
+    return f"{match[1]}{match[2]}"

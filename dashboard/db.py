@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
+from dashboard import config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -25,6 +27,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _pg_work_mem(work_mem: str, dbapi_conn, _record) -> None:
+    # The server's default (4MB) sends the year-long rollup sorts and hashes to disk.
+    # Autocommit, or the pool's reset-on-return rollback would undo the session setting.
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    cur = dbapi_conn.cursor()
+    cur.execute("SELECT set_config('work_mem', %s, false)", (work_mem,))
+    cur.close()
+    dbapi_conn.autocommit = autocommit
+
+
 def make_engine(url: str) -> Engine:
     """A new engine for URL, with the SQLite pragmas the app relies on."""
     if url.startswith("sqlite"):
@@ -34,7 +47,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    work_mem = config.pg_work_mem() if engine.dialect.name == "postgresql" else None
+    if work_mem:
+        event.listen(engine, "connect", functools.partial(_pg_work_mem, work_mem))
+    return engine
 
 
 @functools.lru_cache(maxsize=16)
