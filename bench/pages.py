@@ -30,7 +30,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from dashboard import config, page_reads, period_cache, schema, series
+from dashboard import background, config, page_reads, period_cache, schema, series
 from dashboard import db as dbmod
 from dashboard import metrics as m
 from dashboard.auth import Scope
@@ -116,7 +116,9 @@ def _clear_caches() -> None:
 
     for url in _URLS:
         dbmod.get_engine(url).dispose()
+        background.reader(url).dispose()
     dbmod.get_engine.cache_clear()
+    background.reader.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()
 

@@ -38,16 +38,17 @@ def _pg_work_mem(work_mem: str, dbapi_conn, _record) -> None:
     dbapi_conn.autocommit = autocommit
 
 
-def make_engine(url: str) -> Engine:
-    """A new engine for URL, with the SQLite pragmas the app relies on."""
+def make_engine(url: str, **options) -> Engine:
+    """A new engine for URL (OPTIONS: create_engine's, such as the pool's size), with the
+    SQLite pragmas and the PostgreSQL session settings the app relies on."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, **options)
     work_mem = config.pg_work_mem() if engine.dialect.name == "postgresql" else None
     if work_mem:
         event.listen(engine, "connect", functools.partial(_pg_work_mem, work_mem))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import polars as pl
 from sqlalchemy import Engine
 
-from dashboard import config, medians, period_cache, rollups, schema
+from dashboard import background, config, medians, period_cache, rollups, schema
 from dashboard.auth import Scope
 from dashboard import metrics as m
 from dashboard.metrics import DIMENSIONS, METRICS, MetricDef  # noqa: F401  (re-exported)
@@ -167,22 +167,8 @@ def compute_kpis(
         use_rollups = source == "rollup" or (
             source == "auto" and exact and rollups.rollups_complete(conn))
         cells = patience = period = None
-        if use_rollups:
-            thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
-            frames = _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
-                                   thresholds)
-        else:
-            frames, cells, patience = _raw_stats(
-                conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
-                overrides, defaults, calendar, period_lo)
         # Team presence and acts: from the staff rollups when complete and exact.
         staff = source != "raw" and rollups.staff_complete(conn)
-        act_counts = None
-        if "acts" not in unavailable:
-            acts_table = q_rollups.acts_table(src, filters) if staff else None
-            act_counts = (q_rollups.act_counts(conn, filters, src, acts_table)
-                          if acts_table is not None
-                          else q_acts.act_counts(conn, filters, src))
         slot_base = "slot" in by
         hours = windows = None
         if team:
@@ -195,13 +181,33 @@ def compute_kpis(
                 windows = m.open_windows(hours, filters.start, filters.end, calendar)
         wants_hours = "agent_hours" not in unavailable
         quarters = staff and team and wants_hours and m.windows_on_quarters(windows)
-        if team and use_rollups:
-            # The same for every grouping of these filters: computed once, shared by the
-            # calls of a page while fresh (dashboard.period_cache).
-            key = ("team", filters, overrides, defaults, thresholds, tuple(sites.rows()),
-                   tuple(hours.rows()), quarters)
-            period = period_cache.shared(engine, key, lambda: _rollup_team(
-                conn, filters, overrides, defaults, thresholds, hours, windows, quarters))
+        team_job = None
+        if use_rollups:
+            thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
+            if team:
+                # The same for every grouping of these filters: computed once, shared by
+                # the calls of a page while fresh (dashboard.period_cache), and read
+                # beside the contact sums (dashboard.background).
+                key = ("team", filters, overrides, defaults, thresholds, tuple(sites.rows()),
+                       tuple(hours.rows()), quarters)
+                team_job = background.Job(engine, lambda c: period_cache.shared(
+                    engine, key, lambda: _rollup_team(
+                        c, filters, overrides, defaults, thresholds, hours, windows,
+                        quarters)))
+            frames = _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
+                                   thresholds)
+        else:
+            frames, cells, patience = _raw_stats(
+                conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
+                overrides, defaults, calendar, period_lo)
+        act_counts = None
+        if "acts" not in unavailable:
+            acts_table = q_rollups.acts_table(src, filters) if staff else None
+            act_counts = (q_rollups.act_counts(conn, filters, src, acts_table)
+                          if acts_table is not None
+                          else q_acts.act_counts(conn, filters, src))
+        if team_job is not None:
+            period = team_job.result(conn)
         presence = sessions = None
         if wants_hours:
             if quarters:
@@ -361,6 +367,13 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
     """The contacts' statistics frames of _raw_stats, from the rollup tables
     (queries.rollups)."""
     table = q_rollups.pick_table(src, filters) if thresholds.coarse_ok else q_rollups.R
+    wants_email = not filters.channels or "email" in filters.channels
+    backlog_job = None
+    if "backlog" not in unavailable and wants_email:
+        keep = m.backlog_level_keys(by)
+        b_src = [c for c in m.source_columns(keep) if c != "channel"]
+        backlog_job = background.Job(engine, lambda c: q_rollups.backlog_events(
+            c, filters, b_src, filters.start))
     # Groupings with the same source columns (Bilan's weeks and campaigns per
     # département: local date × département) share one read while fresh.
     sums = period_cache.shared(
@@ -375,14 +388,11 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
         contact = keyed.select(aggs) if keyed.height else keyed.select(*q_rollups.CONTACT_SUMS,
                                                                        "ph_max_wait")
     frames = [m._cast_stats(contact)]
-    wants_email = not filters.channels or "email" in filters.channels
     d_src = [c for c in src if c != "channel"]
     if wants_email and "median_reply_hours" not in unavailable:
         frames.append(_reply_medians(conn, filters, by, d_src, campaigns, "channel" in src))
-    if "backlog" not in unavailable and wants_email:
-        keep = m.backlog_level_keys(by)
-        b_src = [c for c in m.source_columns(keep) if c != "channel"]
-        events = q_rollups.backlog_events(conn, filters, b_src, filters.start)
+    if backlog_job is not None:
+        events = backlog_job.result(conn)
         if "channel" in keep:
             events = events.with_columns(pl.lit("email").alias("channel"))
         events = m.with_group_keys(events, keep)
