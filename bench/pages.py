@@ -4,6 +4,7 @@ A page's calls (PAGE_CALLS) copy the `cache.kpis` calls of views/*.py for their 
 view; the "year" variant makes the same calls over a full year, every site. Times:
 
 - cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
+  the median of COLD_RUNS such runs;
 - warm: the same calls again through dashboard.cache (st.cache_data, as the app serves);
 - db_warm: the same calls again bypassing every result cache, the shared period's
   included (database buffers warm);
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -251,6 +253,20 @@ def _result(log, page: str, db_kind: str, view: str, rows: int, calls: int | Non
             "cold_vs_floor": round(cold / floor, 2) if floor else None}
 
 
+# Cold runs per page: the median is reported (one run's noise on a shared two-core
+# machine reached 30 % of a page's time).
+COLD_RUNS = 3
+
+
+def _cold(run) -> float:
+    """The median of COLD_RUNS runs of RUN, each from a cold start (_clear_caches)."""
+    times = []
+    for _ in range(COLD_RUNS):
+        _clear_caches()
+        times.append(run())
+    return statistics.median(times)
+
+
 def measure(url: str, db_kind: str, views=("default", "year"), log=print,
             raw_path: bool = False) -> dict:
     """Per page: list of result dicts (one per view) for the database at URL."""
@@ -265,8 +281,7 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print,
     raw_cache: dict[tuple, pl.DataFrame] = {}
     for view in views:
         for page, calls in page_calls(ctx, view).items():
-            _clear_caches()
-            cold = _run(url, calls, "auto")
+            cold = _cold(lambda: _run(url, calls, "auto"))
             period_cache.clear()  # db-warm: no result of any kind kept, buffers warm
             db_warm = _run(url, calls, "auto")
             _clear_caches()
@@ -380,15 +395,13 @@ def measure_other(url: str, db_kind: str, log=print) -> dict:
     ctx = Context(url)
     out: dict[str, list[dict]] = {}
     timings = {}
-    _clear_caches()
-    cold = _donnees(url, None)
+    cold = _cold(lambda: _donnees(url, None))
     db_warm = _donnees(url, None)
     _clear_caches()
     _donnees_cached(url)
     timings["donnees"] = (cold, _donnees_cached(url), db_warm, _donnees(url, False),
                           _donnees_floor(url))
-    _clear_caches()
-    cold = _detail(url, ctx)
+    cold = _cold(lambda: _detail(url, ctx))
     db_warm = _detail(url, ctx)
     _clear_caches()
     _detail_cached(url, ctx)
