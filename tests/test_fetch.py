@@ -9,7 +9,8 @@ import datetime as dt
 import polars as pl
 from polars.testing import assert_frame_equal
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData,
-                        SmallInteger, String, Table, literal_column, select)
+                        SmallInteger, String, Table, column, func, literal_column, select,
+                        table, text)
 
 from dashboard import db as dbmod
 from queries._common import fetch, fetch_copy, fetch_rows
@@ -72,3 +73,29 @@ def test_copy_equals_the_drivers_rows_on_postgresql(pg_url):
             assert_frame_equal(fetch_copy(conn, stmt, SCHEMA), fetch_rows(conn, stmt, SCHEMA))
         percent = select(literal_column("'5%'").label("text"))
         assert fetch_copy(conn, percent, {"text": pl.String})["text"].to_list() == ["5%"]
+
+
+def test_sqlite_values_of_loose_types_are_read_as_asked(sqlite_url):
+    """SQLite types each value, not each column: integer sums asked as floats, a column
+    null over many rows, bytes asked as a text (read by inference, as before)."""
+    engine = dbmod.get_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE loose (id INTEGER, whole INTEGER, late TEXT, "
+                          "anything)"))
+        conn.execute(text("INSERT INTO loose VALUES (:id, :whole, :late, :anything)"),
+                     [{"id": i, "whole": i, "late": None, "anything": None}
+                      for i in range(1, 1501)]
+                     + [{"id": 1501, "whole": 2, "late": "Saint-Pierre", "anything": b"ab"}])
+    t = table("loose", column("id"), column("whole"), column("late"), column("anything"))
+    with engine.connect() as conn:
+        sums = fetch(conn, select(func.sum(t.c.whole).label("total"), func.count().label("n")),
+                     {"total": pl.Float64, "n": pl.Int64})
+        late = fetch(conn, select(t.c.id, t.c.late).order_by(t.c.id),
+                     {"id": pl.Int64, "late": pl.String})
+        loose = fetch(conn, select(t.c.anything).where(t.c.id == 1501),
+                      {"anything": pl.String})
+    assert sums.rows() == [(1500 * 1501 / 2 + 2, 1501)]
+    assert sums.schema["total"] == pl.Float64
+    assert late.height == 1501 and late["late"].null_count() == 1500
+    assert late.row(1500) == (1501, "Saint-Pierre")
+    assert loose.rows() == [("ab",)]
