@@ -208,11 +208,13 @@ def compute_kpis(
                           else q_acts.act_counts(conn, filters, src))
         if team_job is not None:
             period = team_job.result(conn)
-        presence = sessions = None
+        presence = sessions = None  # presence: with `base_logged_us` when team
         if wants_hours:
-            if quarters:
-                presence = period.presence if period is not None else (
-                    q_rollups.presence_rows(conn, filters))
+            if quarters and period is not None:
+                presence = period.presence(slot_base)
+            elif quarters:
+                presence = m.base_logged_quarters(q_rollups.presence_rows(conn, filters),
+                                                  windows, slot_base=slot_base)
             elif staff and not team and not slot_base:
                 presence = q_rollups.agent_day_rows(conn, filters, src)
             else:
@@ -231,10 +233,10 @@ def compute_kpis(
     if team:
         frames.append(m.required_stats(m.with_group_keys(cells, by), by))
     if presence is not None:
-        frames.append(m.session_stats(m.with_group_keys(presence, by), by))
+        keyed = m.with_group_keys(presence, by)
+        frames.append(m.session_stats(keyed, by))
         if team:
-            inside = m.base_logged_quarters(presence, windows, slot_base=slot_base)
-            frames.append(m.base_logged_stats(m.with_group_keys(inside, by), by))
+            frames.append(m.base_logged_stats(keyed, by))
     if sessions is not None:
         pieces = m.session_pieces(
             sessions, sites, filters.start, filters.end,
@@ -376,9 +378,10 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
             c, filters, b_src, filters.start))
     # Groupings with the same source columns (Bilan's weeks and campaigns per
     # département: local date × département) share one read while fresh.
+    read = q_rollups.read_columns(conn, src, table)
     sums = period_cache.shared(
-        engine, ("sums", filters, tuple(src), table.name, thresholds),
-        lambda: q_rollups.contact_stats(conn, filters, src, thresholds.sl_sql(),
+        engine, ("sums", filters, read, table.name, thresholds),
+        lambda: q_rollups.contact_stats(conn, filters, read, thresholds.sl_sql(),
                                         thresholds.short_sql(), table))
     keyed = m.with_group_keys(sums, by, campaigns)
     aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
@@ -406,7 +409,8 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
 
 def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThresholds, hours,
                  windows, quarters: bool) -> TeamPeriod:
-    """The period's TeamPeriod from the rollups (with rollup_presence when QUARTERS)."""
+    """The period's TeamPeriod from the rollups, with the presence rollups when QUARTERS
+    (metrics.windows_on_quarters)."""
     t = thresholds
     inputs = q_rollups.cell_inputs(conn, filters, t.short_sql(), baked=t.coarse_ok
                                    ).with_columns(
@@ -417,9 +421,15 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
         site_table = q_rollups.pick_table(("site",), filters) if t.coarse_ok else q_rollups.R
         patience = m.patience_from_stats(m._cast_stats(q_rollups.contact_stats(
             conn, filters, ("site",), t.sl_sql(), t.short_sql(), site_table)))
-    presence = q_rollups.presence_rows(conn, filters) if quarters else None
-    return team_period(inputs, hours, windows, _targets(hours, patience, overrides, defaults),
-                       filters.start, filters.end, presence)
+    grids = m.slot_grids(hours, windows, filters.start, filters.end)
+    presence, on_slots = None, False
+    if quarters:
+        # Per half-hour when no slot straddles an opening or closing time: half the rows.
+        on_slots = m.hours_on_slots(grids[False])
+        read = q_rollups.presence_slot_rows if on_slots else q_rollups.presence_rows
+        presence = read(conn, filters)
+    return team_period(inputs, grids, _targets(hours, patience, overrides, defaults),
+                       presence, windows, on_slots=on_slots)
 
 
 def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.DataFrame:

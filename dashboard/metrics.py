@@ -998,6 +998,33 @@ def base_logged_quarters(
     ).drop("open_lo", "open_hi")
 
 
+def hours_on_slots(grid: pl.DataFrame) -> bool:
+    """Whether every local half-hour of GRID (slot_grid with the opening-hours base) lies
+    wholly inside or wholly outside the opening hours: then presence summed per slot
+    splits exactly between them (base_logged_slots)."""
+    return bool(grid.select(
+        ((pl.col("base_us") == 0) | (pl.col("base_us") == pl.col("dur_us"))).all()).item())
+
+
+def base_logged_slots(
+    slots: pl.DataFrame, grid: pl.DataFrame, *, slot_base: bool
+) -> pl.DataFrame:
+    """Presence per local half-hour (rollup_presence_slots rows: `site`, `local_date`,
+    `local_slot`, `logged_us`) plus `base_logged_us`, as base_logged_pieces gives for the
+    sessions' pieces: the slot's presence when it lies in the time base, else 0. GRID is
+    slot_grid with the opening-hours base; exact when hours_on_slots(GRID)."""
+    keys = ["site", "local_date", "local_slot"]
+    frame = slots.join(grid.select(*keys, "open_day", "base_us"), on=keys, how="left",
+                       maintain_order="left")
+    inside = pl.col("open_day").fill_null(False)
+    if not slot_base:
+        inside = pl.col("base_us").fill_null(0) > 0
+    return frame.with_columns(
+        pl.when(inside).then(pl.col("logged_us")).otherwise(0).cast(pl.Int64)
+        .alias("base_logged_us")
+    ).drop("open_day", "base_us")
+
+
 def base_logged_stats(pieces: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Keyed pieces (base_logged_pieces) → `st_base_logged_us` per group."""
     return _cast_stats(

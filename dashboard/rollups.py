@@ -10,7 +10,8 @@ dashboard.metrics (e-mail flags, repeat flags), so a rollup is exact by construc
   flags summed: handled, promoted, with a caller key, repeated within 7 days, e-mail
   replied / within 48 h / within 5 working days (France's default holiday calendar);
 - coarser rollups, `rollup_contacts` summed over fewer columns: `rollup_daily`,
-  `rollup_slots`, `rollup_agents`, `rollup_site_days`, `rollup_site_slots`;
+  `rollup_slots`, `rollup_agents`, `rollup_dept_days`, `rollup_site_days`,
+  `rollup_site_slots` (the last three keyed by their grain: see schema._CLUSTERED);
 - `rollup_cells`: one row per site × local date × half-hour with the statistics already
   picked over channels and outcomes (queries.rollups.pick_stats), what slot grids read;
 - `rollup_email_delays`: the exact reply delay of each replied e-mail (median in SQL);
@@ -23,6 +24,8 @@ The "staff" rollups, complete once a rebuild has set app_meta `rollups_staff`:
 
 - `rollup_presence`: agents' logged-in time per site × local date × UTC quarter hour (the
   15-minute pieces of dashboard.metrics.session_pieces, summed over the agents);
+- `rollup_presence_slots`: the same per local half-hour (half the rows; what the team
+  measures read when every opening window falls on a half-hour);
 - `rollup_agent_days`: each agent's logged-in time per local day;
 - `rollup_acts`, `rollup_agent_acts`: acts per local date × site × département, and per
   local date × site × agent.
@@ -60,20 +63,23 @@ META_VALUE = "4"
 REPEAT_DAYS = 8  # local days a contact's repeat flag can look back over (7 × 24 h + zones)
 INSERT_BATCH = 20_000
 TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
-          schema.rollup_agents, schema.rollup_site_days, schema.rollup_site_slots,
+          schema.rollup_agents, schema.rollup_dept_days, schema.rollup_site_days,
+          schema.rollup_site_slots,
           schema.rollup_cells, schema.rollup_email_delays, schema.rollup_email_hist,
           schema.rollup_email_flow, schema.rollup_email_flow_daily)
 _COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5,  # grain columns
-           "rollup_site_days": 4, "rollup_site_slots": 5}
+           "rollup_dept_days": 5, "rollup_site_days": 4, "rollup_site_slots": 5}
 THRESHOLDS_KEY = "rollup_thresholds"
 _DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
 TABLE_BY_NAME = {t.name: t for t in (schema.rollup_daily, schema.rollup_slots,
-                                     schema.rollup_agents, schema.rollup_site_days,
-                                     schema.rollup_site_slots)}
+                                     schema.rollup_agents, schema.rollup_dept_days,
+                                     schema.rollup_site_days, schema.rollup_site_slots)}
 STAFF_KEY = "rollups_staff"
 STAFF_VALUE = "1"  # bump when the staff rollups' definition changes: rebuild needed
-STAFF_TABLES = (schema.rollup_presence, schema.rollup_agent_days, schema.rollup_acts,
-                schema.rollup_agent_acts)
+PRESENCE_TABLES = (schema.rollup_presence, schema.rollup_presence_slots,
+                   schema.rollup_agent_days)  # from the sessions (compute_presence)
+ACT_TABLES = (schema.rollup_acts, schema.rollup_agent_acts)  # from the acts (_write_acts)
+STAFF_TABLES = (*PRESENCE_TABLES, *ACT_TABLES)
 
 
 def _date_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -243,6 +249,9 @@ def _insert(conn: Connection, table, frame: pl.DataFrame) -> None:
     if conn.dialect.name == "postgresql":
         copy_frame(conn, f'"{table.name}"', frame)
         return
+    key = [c.name for c in table.primary_key.columns]
+    if key:  # a table stored in its key's order (schema._CLUSTERED) takes rows in order
+        frame = frame.sort(key)
     frame = frame.with_columns(
         pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t == pl.Date
     ).with_columns(  # SQLAlchemy's own text form of a DateTime on SQLite
@@ -330,15 +339,15 @@ def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str,
 
 def compute_presence(conn: Connection, start: dt.date, end: dt.date,
                      sites: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
-    """rollup_presence and rollup_agent_days rows of local dates START..END (of SITES,
-    all when empty), from the sessions overlapping them."""
+    """rollup_presence, rollup_presence_slots and rollup_agent_days rows of local dates
+    START..END (of SITES, all when empty), from the sessions overlapping them."""
     from dashboard.engine import Filters  # the engine imports the rollup queries
 
     site_rows = q_reference.site_settings(conn)
     if sites:
         site_rows = site_rows.filter(pl.col("site").is_in(list(sites)))
     empty = {t.name: pl.DataFrame(schema={c.name: _DTYPES[c.name] for c in t.c})
-             for t in (schema.rollup_presence, schema.rollup_agent_days)}
+             for t in PRESENCE_TABLES}
     bounds = m.site_period_bounds(site_rows, start, end)
     if bounds.height == 0:
         return empty
@@ -349,11 +358,14 @@ def compute_presence(conn: Connection, start: dt.date, end: dt.date,
     pieces = m.session_pieces(sessions, site_rows, start, end, by_day=True, by_slot=True)
     presence = pieces.group_by("site", "local_date", "local_slot", "_g").agg(
         pl.col("logged_us").sum()).rename({"_g": "q_at"})
+    slots = presence.group_by("site", "local_date", "local_slot").agg(
+        pl.col("logged_us").sum())
     agent_days = pieces.group_by("site", "agent_id", "local_date").agg(
         pl.col("logged_us").sum())
     return {
         t.name: frame.select(pl.col(c.name).cast(_DTYPES[c.name]) for c in t.c)
         for t, frame in ((schema.rollup_presence, presence),
+                         (schema.rollup_presence_slots, slots),
                          (schema.rollup_agent_days, agent_days))
     }
 
@@ -386,7 +398,7 @@ def refresh_acts(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) -> 
     pairs = set(site_days)
     for site, days in sorted(_by_site(pairs).items()):
         for lo, hi in _date_ranges(days):
-            for r in STAFF_TABLES[2:]:
+            for r in ACT_TABLES:
                 conn.execute(delete(r).where(r.c.site == site, r.c.local_date.between(lo, hi)))
             _write_acts(conn, lo, hi, site)
     return len(pairs)
@@ -410,7 +422,7 @@ def session_reach(conn: Connection, site_days: Iterable[tuple[str, dt.date]]
 
 def refresh_sessions(conn: Connection, site_days: Iterable[tuple[str, dt.date]],
                      reach: dict[str, dt.date] | None = None) -> int:
-    """Recompute rollup_presence and rollup_agent_days for the sessions starting on the
+    """Recompute the presence rollups (PRESENCE_TABLES) for the sessions starting on the
     (site, local_date) pairs SITE_DAYS: each day D up to the last day they reach (and
     REACH[site], the last day the same sessions reached before they changed: pass
     session_reach's answer taken before the change), at least D+1. Returns the days."""
@@ -422,10 +434,10 @@ def refresh_sessions(conn: Connection, site_days: Iterable[tuple[str, dt.date]],
         for lo, hi in _date_ranges(days):
             end = max(d for d in (hi + dt.timedelta(days=1), after.get(site), reach.get(site))
                       if d is not None)
-            for table in STAFF_TABLES[:2]:
+            for table in PRESENCE_TABLES:
                 conn.execute(delete(table).where(table.c.site == site,
                                                  table.c.local_date.between(lo, end)))
-            _write(conn, compute_presence(conn, lo, end, (site,)), STAFF_TABLES[:2])
+            _write(conn, compute_presence(conn, lo, end, (site,)), PRESENCE_TABLES)
             done += (end - lo).days + 1
     return done
 
@@ -455,12 +467,12 @@ def rebuild_staff(engine: Engine, *, chunk_days: int = 31) -> dict[str, int]:
             hi = min(last, day + dt.timedelta(days=chunk_days - 1))
             with engine.begin() as conn:
                 frames = compute_presence(conn, day, hi)
-                _write(conn, frames, STAFF_TABLES[:2])
+                _write(conn, frames, PRESENCE_TABLES)
             for name, frame in frames.items():
                 counts[name] += frame.height
             day = hi + dt.timedelta(days=1)
     with engine.begin() as conn:
-        for table in STAFF_TABLES[2:]:
+        for table in ACT_TABLES:
             counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar()
         conn.execute(schema.app_meta.insert().values(key=STAFF_KEY, value=STAFF_VALUE))
     return counts

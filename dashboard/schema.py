@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -356,7 +357,10 @@ _GRAIN_COLUMNS = {
 }
 
 
-def _baked_rollup(name: str, grain: tuple[str, ...]) -> Table:
+def _baked_rollup(name: str, grain: tuple[str, ...], *, keyed: bool = False) -> Table:
+    """A coarse rollup of GRAIN; KEYED: the grain is its primary key, stored as SQLite's
+    clustered WITHOUT ROWID table (see _CLUSTERED) instead of an index on local date and
+    site (a keyed grain has no null column)."""
     cols = [_GRAIN_COLUMNS[c]() for c in grain]
     cols += [
         Column("n", Integer, nullable=False),
@@ -375,11 +379,17 @@ def _baked_rollup(name: str, grain: tuple[str, ...]) -> Table:
         Column("replied", Integer, nullable=False),
         Column("within_48h", Integer, nullable=False),
         Column("within_5wd", Integer, nullable=False),
-        Index(None, "local_date", "site"),
     ]
-    return Table(name, metadata, *cols)
+    if keyed:
+        return Table(name, metadata, *cols, PrimaryKeyConstraint(*grain), **_CLUSTERED)
+    return Table(name, metadata, *cols, Index(None, "local_date", "site"))
 
 
+# Rollups read over long periods are keyed by their grain, local date first, and on SQLite
+# stored in that order (WITHOUT ROWID): a period is one range of the table itself, read
+# without a lookup per row through an index, and grouping by date and half-hour needs no
+# sort (national year on SQLite: rollup_cells by day and half-hour 0.38 → 0.16 s).
+_CLUSTERED = {"sqlite_with_rowid": False}
 _GRAIN = ("local_date", "site", "department", "channel", "queue", "outcome")
 rollup_daily = _baked_rollup("rollup_daily", _GRAIN)
 rollup_slots = _baked_rollup("rollup_slots", ("local_date", "local_slot", *_GRAIN[1:]))
@@ -389,9 +399,14 @@ rollup_agents = _baked_rollup(
 # Per site only, without département or queue: the national views over long periods, and
 # the Erlang cells (site × day × half-hour), read from a fraction of the rows (1/10 and
 # 1/4 with twenty centres and a hundred départements).
-rollup_site_days = _baked_rollup("rollup_site_days", ("local_date", "site", "channel", "outcome"))
+# Per département without queue: the views by département over long periods (a third of
+# rollup_daily's rows on the national network, where three queues share a département).
+rollup_dept_days = _baked_rollup(
+    "rollup_dept_days", ("local_date", "site", "department", "channel", "outcome"), keyed=True)
+rollup_site_days = _baked_rollup("rollup_site_days", ("local_date", "site", "channel", "outcome"),
+                                 keyed=True)
 rollup_site_slots = _baked_rollup(
-    "rollup_site_slots", ("local_date", "local_slot", "site", "channel", "outcome"))
+    "rollup_site_slots", ("local_date", "local_slot", "site", "channel", "outcome"), keyed=True)
 
 # The contacts' sum statistics (dashboard.metrics STATS) a contact rollup answers; the
 # sums (and not the counts) may pass 2**31 over a long period of one cell.
@@ -417,7 +432,9 @@ rollup_cells = Table(
     *[Column(name, BigInteger if name in _BIG_SUMS else Integer, nullable=False)
       for name in CONTACT_SUMS],
     Column("ph_max_wait", Integer),  # longest wait of an answered or abandoned call
-    Index(None, "local_date", "site"),
+    PrimaryKeyConstraint("local_date", "local_slot", "site"),
+    Index(None, "local_date", "site"),  # one site's days (a supervisor's views, refreshes)
+    **_CLUSTERED,
 )
 
 
@@ -436,6 +453,20 @@ rollup_presence = Table(
     Column("q_at", DateTime, nullable=False),
     Column("logged_us", BigInteger, nullable=False),
     Index(None, "local_date", "site"),
+)
+
+# Grain: site × local date × local half-hour: rollup_presence summed per slot. Half the
+# rows of the quarters, and what the team measures read when every opening window falls
+# on a local half-hour (then a slot is wholly inside or outside the opening hours).
+rollup_presence_slots = Table(
+    "rollup_presence_slots",
+    metadata,
+    Column("site", String(32), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("local_slot", SmallInteger, nullable=False),
+    Column("logged_us", BigInteger, nullable=False),
+    PrimaryKeyConstraint("local_date", "site", "local_slot"),
+    **_CLUSTERED,
 )
 
 # Grain: site × agent × local date: the microseconds the agent was logged in that day.

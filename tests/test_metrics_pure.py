@@ -244,3 +244,31 @@ def test_sites_with_the_same_hours_share_one_slot_grid_and_get_their_own_rows():
         pl.col("base_us").sum()).sort("site")
     assert dict(last.rows()) == {"a": 21 * 1_800_000_000, "b": 21 * 1_800_000_000, "c": 0,
                                  "d": 15 * 1_800_000_000}
+
+
+def _grid(rows):
+    return pl.DataFrame(rows, schema={"site": pl.String, "local_date": pl.Date,
+                                      "local_slot": pl.Int16, "dur_us": pl.Int64,
+                                      "open_day": pl.Boolean, "base_us": pl.Int64},
+                        orient="row")
+
+
+def test_presence_per_slot_splits_by_the_opening_hours():
+    d, closed, half = dt.date(2015, 4, 1), dt.date(2015, 4, 5), 1800
+    grid = _grid([("rouen", d, 16, half, True, 0),  # before opening
+                  ("rouen", d, 17, half, True, half),  # open
+                  ("rouen", d, 37, 2 * half, True, 2 * half),  # October's doubled hour
+                  ("rouen", closed, 17, half, False, 0)])
+    assert m.hours_on_slots(grid)
+    assert not m.hours_on_slots(grid.with_columns(pl.lit(900, pl.Int64).alias("base_us")))
+    slots = pl.DataFrame(
+        [("rouen", d, 16, 10), ("rouen", d, 17, 20), ("rouen", d, 37, 30),
+         ("rouen", closed, 17, 40), ("rouen", d, 40, 50)],  # slot 40: not in the grid
+        schema={"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
+                "logged_us": pl.Int64}, orient="row")
+    hours = m.base_logged_slots(slots, grid, slot_base=False)
+    assert hours["base_logged_us"].to_list() == [0, 20, 30, 0, 0]
+    # The per-slot base: every slot of an open day.
+    assert m.base_logged_slots(slots, grid, slot_base=True)["base_logged_us"].to_list() == [
+        10, 20, 30, 0, 0]
+    assert hours.columns == [*slots.columns, "base_logged_us"]

@@ -179,12 +179,9 @@ def test_cell_rollup_holds_each_half_hours_raw_figures(db_url):
     assert sum(e["ph_short_abandoned"] for e in expected.values()) > 0  # the case is seen
 
 
-def test_slot_groupings_read_the_cell_rollup(db_url, monkeypatch):
-    """Groupings by site, day and slot read rollup_cells (also for the Erlang cells), and
-    give the raw figures; a channel filter or a département goes elsewhere."""
-    populate(Rows(db_url))
-    engine = dbmod.get_engine(db_url)
-    rollups.rebuild(engine)
+@pytest.fixture
+def tables_read(monkeypatch) -> list[set[str]]:
+    """The tables each rollup query reads, in order (a spy on queries.rollups.fetch)."""
     read: list[set[str]] = []
     fetch = q_rollups.fetch
 
@@ -193,6 +190,16 @@ def test_slot_groupings_read_the_cell_rollup(db_url, monkeypatch):
         return fetch(conn, stmt, *args, **kwargs)
 
     monkeypatch.setattr(q_rollups, "fetch", spy)
+    return read
+
+
+def test_slot_groupings_read_the_cell_rollup(db_url, tables_read):
+    """Groupings by site, day and slot read rollup_cells (also for the Erlang cells), and
+    give the raw figures; a channel filter or a département goes elsewhere."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    read = tables_read
     month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
     for by in (("slot",), ("day", "slot"), ("site", "slot"), ("week", "slot")):
         read.clear()
@@ -204,6 +211,54 @@ def test_slot_groupings_read_the_cell_rollup(db_url, monkeypatch):
         read.clear()
         _same(engine, filters, by)
         assert not any("rollup_cells" in tables for tables in read), (filters, by, read)
+
+
+def test_departement_groupings_read_the_rollup_without_queues(db_url, tables_read):
+    """Groupings and filters by département (no queue, no half-hour) read rollup_dept_days
+    and give the raw figures; a queue or a half-hour goes elsewhere."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    read = tables_read
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    for filters, by in ((month, ("department",)), (month, ("week", "department")),
+                        (month, ("site", "channel", "department")),
+                        (Filters(month.start, month.end, departments=("60",)), ("day",))):
+        read.clear()
+        _same(engine, filters, by)
+        assert {"rollup_dept_days"} in read, (filters, by, read)
+    for filters, by in ((month, ("queue", "department")), (month, ("department", "slot")),
+                        (Filters(month.start, month.end, queues=("particuliers",)),
+                         ("department",))):
+        read.clear()
+        _same(engine, filters, by)
+        assert not any("rollup_dept_days" in tables for tables in read), (filters, by, read)
+
+
+def test_half_hours_alone_share_the_day_and_half_hour_read_on_sqlite(db_url, monkeypatch):
+    """SQLite sums rollup_cells per day and half-hour (rows in its key's order, no sort)
+    for a grouping by half-hour alone, the read a grouping by both then reuses."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    groups: list[list[str]] = []
+    fetch = q_rollups.fetch
+
+    def spy(conn, stmt, *args, **kwargs):
+        if {t.name for t in stmt.get_final_froms()} == {"rollup_cells"} and (
+                stmt._group_by_clause.clauses):
+            groups.append([c.name for c in stmt._group_by_clause.clauses])
+        return fetch(conn, stmt, *args, **kwargs)
+
+    monkeypatch.setattr(q_rollups, "fetch", spy)
+    period_cache.clear()
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    for by in (("slot",), ("day", "slot")):
+        _same(engine, month, by)
+    if engine.dialect.name == "sqlite":
+        assert groups == [["local_date", "local_slot"]]
+    else:
+        assert groups == [["local_slot"], ["local_date", "local_slot"]]
 
 
 def test_rebuild_command(sqlite_url):

@@ -48,6 +48,64 @@ def test_upgrade_is_idempotent_and_downgrade_removes_everything(empty_db_url):
     assert not (TABLES & set(inspect(engine).get_table_names()))
 
 
+def _sums(table, **grain):
+    """A rollup row of GRAIN: three contacts, every other sum 0, no maximum wait."""
+    sums = {c.name: (None if c.nullable else 0) for c in table.c if c.name not in grain}
+    return {**grain, **sums, ("n" if "n" in table.c else "ph_received"): 3}
+
+
+def test_keying_the_rollups_keeps_their_rows_both_ways(empty_db_url):
+    dbmod.upgrade(empty_db_url, "0008")
+    engine = dbmod.get_engine(empty_db_url)
+    day = dt.date(2015, 4, 1)
+    rows = {
+        "rollup_site_days": [dict(local_date=day, site=s, channel="phone", outcome=o)
+                             for s in ("rouen", "chartres") for o in ("answered", "abandoned")],
+        "rollup_site_slots": [dict(local_date=day, local_slot=k, site="rouen", channel="phone",
+                                   outcome="answered") for k in (17, 18)],
+        "rollup_cells": [dict(local_date=day, local_slot=k, site=s)
+                         for k in (17, 18) for s in ("rouen", "chartres")],
+    }
+    tables = {name: getattr(schema, name) for name in rows}
+
+    def stored():
+        with engine.connect() as conn:
+            return {name: sorted(tuple(r) for r in conn.execute(select(t))) for name, t in
+                    tables.items()}
+
+    with engine.begin() as conn:
+        for name, grains in rows.items():
+            conn.execute(insert(tables[name]), [_sums(tables[name], **g) for g in grains])
+    before = stored()
+    assert [len(v) for v in before.values()] == [4, 2, 4]
+    daily = schema.rollup_daily
+    with engine.begin() as conn:  # two queues and no queue of one département, one other
+        conn.execute(insert(daily), [
+            _sums(daily, local_date=day, site="rouen", department=dep, channel="phone",
+                  queue=queue, outcome="answered") | {"n": n, "wait_max": wait_max}
+            for dep, queue, n, wait_max in (("60", "particuliers", 2, 40),
+                                            ("60", "recouvrement", 5, 90), ("60", None, 1, None),
+                                            ("27", "particuliers", 7, 12))])
+    dbmod.upgrade(empty_db_url)
+    assert stored() == before
+    dept = schema.rollup_dept_days
+    with engine.connect() as conn:
+        got = conn.execute(select(dept.c.department, dept.c.n, dept.c.wait_max)
+                           .order_by(dept.c.department)).all()
+    assert [tuple(r) for r in got] == [("27", 7, 12), ("60", 8, 90)]
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
+    for name, grains in rows.items():  # the grain is now a key
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert(tables[name]), [_sums(tables[name], **grains[0])])
+    assert stored() == before
+    with engine.begin() as conn:
+        cfg = dbmod.alembic_config(empty_db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    assert stored() == before
+
+
 def test_contact_is_unique_within_its_source(db_url):
     engine = dbmod.get_engine(db_url)
     with engine.begin() as conn:

@@ -13,9 +13,11 @@ from dashboard import db as dbmod
 from dashboard import rollups, schema
 from dashboard.engine import Filters, compute_kpis
 from dashboard.ingest import ingest_file
+from queries import rollups as q_rollups
 from tests.factories import Rows, populate
 
 P = schema.rollup_presence
+S = schema.rollup_presence_slots
 MIN = 60_000_000  # microseconds in a minute
 
 
@@ -39,6 +41,9 @@ def test_presence_quarters_by_hand(db_url):
     with engine.connect() as conn:
         got = conn.execute(select(P.c.local_slot, P.c.q_at, P.c.logged_us)
                            .order_by(P.c.q_at)).all()
+        slots = conn.execute(select(S.c.local_slot, S.c.logged_us).where(
+            S.c.site == "rouen", S.c.local_date == dt.date(2015, 4, 1))
+            .order_by(S.c.local_slot)).all()
         acts = conn.execute(select(schema.rollup_acts.c.department, schema.rollup_acts.c.n)
                             .order_by(schema.rollup_acts.c.department)).all()
         per_agent = conn.execute(select(schema.rollup_agent_acts.c.agent_id,
@@ -55,6 +60,8 @@ def test_presence_quarters_by_hand(db_url):
         (17, q + dt.timedelta(minutes=45), 15 * MIN),
         (18, q + dt.timedelta(minutes=60), 5 * MIN),  # a1 until 09:05
     ]
+    # Per local half-hour: the same time, summed over the slot's two quarters.
+    assert [tuple(r) for r in slots] == [(16, 30 * MIN), (17, 40 * MIN), (18, 5 * MIN)]
     assert [(a, us) for a, us in days] == [("a1", 55 * MIN), ("a2", 20 * MIN)]
     assert [(d, n) for d, n in acts] == [("27", 1), ("60", 2)]
     assert [(a, n) for a, n in per_agent] == [("a1", 3)]
@@ -90,6 +97,50 @@ def test_opening_hours_off_the_quarter_take_the_raw_sessions(db_url):
     period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
     for by in ((), ("site",), ("day", "site"), ("slot",)):
         _same(engine, period, by)
+
+
+@pytest.mark.parametrize(("opens", "closes", "grain"), [
+    ("08:30", "19:00", "slots"),  # every window on a half-hour: the slots suffice
+    ("08:15", "16:45", "quarters"),  # on quarter hours only: a slot straddles them
+])
+def test_presence_is_read_per_half_hour_when_the_hours_allow(db_url, monkeypatch, opens,
+                                                              closes, grain):
+    rows = Rows(db_url)
+    populate(rows)
+    # Sessions around the opening and closing times, where the grains differ.
+    rows.session("r1", "2015-04-01 08:05", "2015-04-01 08:25")
+    rows.session("r2", "2015-04-01 16:40", "2015-04-01 17:10")
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    with engine.begin() as conn:
+        conn.execute(update(schema.sites).values(opens_at=opens, closes_at=closes))
+    read = []
+    for name in ("presence_rows", "presence_slot_rows"):
+        real = getattr(q_rollups, name)
+        monkeypatch.setattr(q_rollups, name, lambda c, f, real=real, name=name: (
+            read.append(name), real(c, f))[1])
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    for by in ((), ("site",), ("day",), ("slot",), ("day", "slot"), ("week", "site")):
+        _same(engine, period, by)
+    assert set(read) == {"presence_slot_rows" if grain == "slots" else "presence_rows"}
+
+
+def test_upgrade_fills_the_presence_slots_from_the_quarters(empty_db_url):
+    dbmod.upgrade(empty_db_url, "0007")
+    engine = dbmod.get_engine(empty_db_url)
+    q = dt.datetime(2015, 4, 1, 6, 0)
+    quarters = [("rouen", 16, q, 5), ("rouen", 16, q + dt.timedelta(minutes=15), 25),
+                ("rouen", 17, q + dt.timedelta(minutes=30), 25), ("chartres", 16, q, 7)]
+    with engine.begin() as conn:
+        conn.execute(P.insert(), [
+            {"site": site, "local_date": dt.date(2015, 4, 1), "local_slot": slot, "q_at": at,
+             "logged_us": minutes * MIN} for site, slot, at, minutes in quarters])
+    dbmod.upgrade(empty_db_url)
+    with engine.connect() as conn:
+        got = conn.execute(select(S.c.site, S.c.local_slot, S.c.logged_us)
+                           .order_by(S.c.site, S.c.local_slot)).all()
+    assert [tuple(r) for r in got] == [("chartres", 16, 7 * MIN), ("rouen", 16, 30 * MIN),
+                                       ("rouen", 17, 25 * MIN)]
 
 
 def _write(path, lines):
