@@ -374,8 +374,9 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
     if "backlog" not in unavailable and wants_email:
         keep = m.backlog_level_keys(by)
         b_src = [c for c in m.source_columns(keep) if c != "channel"]
+        since = m.backlog_since(by, filters.start, filters.end)
         backlog_job = background.Job(engine, lambda c: q_rollups.backlog_events(
-            c, filters, b_src, filters.start))
+            c, filters, b_src, since))
     # Groupings with the same source columns (Bilan's weeks and campaigns per
     # département: local date × département) share one read while fresh.
     read = q_rollups.read_columns(conn, src, table)

@@ -618,6 +618,14 @@ def backlog_level_keys(by: Sequence[str]) -> list[str]:
     return keep
 
 
+def backlog_since(by: Sequence[str], start: dt.date, end: dt.date) -> dt.date:
+    """The first day whose own stock level the backlog of BY reads (backlog_from_events):
+    START with a calendar dimension (a level per day, week, month or campaign), else END
+    (the level at the period's end only); the changes before it may come summed on one
+    day."""
+    return start if any(d in CALENDAR_DIMENSIONS for d in by) else end
+
+
 def backlog_from_events(
     events: pl.DataFrame, by: Sequence[str], start: dt.date, end: dt.date,
     departments: Sequence[str | None], campaigns: pl.DataFrame | None = None,

@@ -13,9 +13,10 @@ STAFFING = ("agent_hours", "occupancy", "handled_per_agent_hour", "agents_logged
             "required_agents", "staffing_gap")
 ACT_KEYS = ("acts", "acts_per_100_handled")
 
-# Aujourd'hui: the intraday chart (calls, service level, agents logged in and required),
+# Aujourd'hui: the intraday charts (calls, agents logged in and required, service level),
 # the départements' table (with the stock), the agents' table (with acts and hours).
-TODAY_SLOTS = all_but("median_reply_hours", *ACT_KEYS)
+TODAY_SLOTS = ("offered", "answered", "abandoned", "agents_logged_in", "required_agents",
+               "service_level")
 # Its tiles (the day and the same weekday a week before), and whether the day had activity.
 TODAY_TILES = ("received", "answer_rate", "service_level", "asa_seconds", "aht_seconds",
                "abandoned", "emails_received", "backlog", "reply_within_48h_rate", "acts",

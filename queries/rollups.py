@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
-from sqlalchemy import BigInteger, Connection, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger, Connection, Date, and_, case, cast, func, literal, or_, select,
+)
 
 from dashboard import schema
 from queries._common import SOURCE_DTYPES, fetch, row_conditions
@@ -340,27 +342,28 @@ def backlog_events(
 ) -> pl.DataFrame:
     """Changes of the e-mail stock per value of COLUMNS (site, département, queue, agent)
     and local day up to the period's end: `_d` = received that day − left that day.
-    Changes before SINCE are summed on the day before it. Without agents, from
-    rollup_email_flow_daily."""
+    Changes before SINCE are summed on the day before it, by the database (one row per
+    group for the whole history). Without agents, from rollup_email_flow_daily."""
     agents = ("agent_id" in columns or filters.agents
               or (filters.scope is not None and filters.scope.role == "agent"))
     t = F if agents else schema.rollup_email_flow_daily
     cols = [t.c[name] for name in columns]
     conds = [t.c.local_date <= filters.end, *row_conditions(t, filters)]
     total = cast(func.sum(t.c.n), BigInteger)
-    sch = {name: SOURCE_DTYPES[name] for name in columns}
-    inflow = fetch(conn, select(*cols, t.c.local_date, total).where(*conds)
-                   .group_by(*cols, t.c.local_date),
-                   sch | {"local_date": pl.Date, "_d": pl.Int64})
-    outflow = fetch(conn, select(*cols, t.c.out_date, total)
-                    .where(*conds, t.c.out_date.is_not(None)).group_by(*cols, t.c.out_date),
-                    sch | {"local_date": pl.Date, "_d": pl.Int64})
+    sch = {name: SOURCE_DTYPES[name] for name in columns} | {"local_date": pl.Date,
+                                                              "_d": pl.Int64}
     before = since - dt.timedelta(days=1)
+
+    def day(column):
+        return case((column < since, literal(before, Date)), else_=column)
+
+    inflow = fetch(conn, select(*cols, day(t.c.local_date), total).where(*conds)
+                   .group_by(*cols, day(t.c.local_date)), sch)
+    outflow = fetch(conn, select(*cols, day(t.c.out_date), total)
+                    .where(*conds, t.c.out_date.is_not(None))
+                    .group_by(*cols, day(t.c.out_date)), sch)
     events = pl.concat([inflow, outflow.with_columns(-pl.col("_d"))])
-    return events.with_columns(
-        pl.when(pl.col("local_date") < since).then(pl.lit(before))
-        .otherwise(pl.col("local_date")).alias("local_date")
-    ).group_by([*columns, "local_date"]).agg(pl.col("_d").sum())
+    return events.group_by([*columns, "local_date"]).agg(pl.col("_d").sum())
 
 
 # ------------------------------------------------------- team presence and acts (staff)

@@ -85,6 +85,29 @@ def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url)
     assert sum(number(v) for v in departments["Appels reçus"]) == now["received"]
 
 
+def test_half_hour_tables_hold_the_full_computations_figures(monkeypatch, demo_db_url):
+    """The intraday tables show, per half-hour, what the engine computing every metric
+    gives: the page asks for fewer metrics (page_reads.TODAY_SLOTS), never too few."""
+    day = _busy_days(demo_db_url)[0]
+    at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=day.isoformat())
+    assert not at.exception
+    calls, levels = at.dataframe[0].value, at.dataframe[1].value
+    full = compute_kpis(dbmod.get_engine(demo_db_url),
+                        Filters(day, day, scope=Scope("supervisor", site="rouen")), ("slot",))
+    busy = full.filter(full["offered"] > 0)
+    rows = {r["Créneau"]: r for r in calls.to_dict("records")}
+    for slot in busy.to_dicts():
+        row = rows[slot["slot"]]
+        assert number(row["Appels présentés"]) == slot["offered"]
+        assert row["Agents connectés (moyenne)"] == fmt.fr_decimal(slot["agents_logged_in"], 1)
+        assert row["Effectif requis (Erlang)"] == fmt.fr_decimal(slot["required_agents"], 1)
+    assert busy["agents_logged_in"].is_not_null().all()
+    assert busy["required_agents"].is_not_null().all()
+    rated = full.drop_nulls("service_level")
+    assert list(levels["Niveau de service"]) == [fmt.fr_percent(v)
+                                                     for v in rated["service_level"]]
+
+
 def test_the_url_restores_day_site_and_channel(monkeypatch, demo_db_url):
     day = _busy_days(demo_db_url, "chartres")[1]
     at = open_page(monkeypatch, demo_db_url, PAGE, "directeur", jour=day.isoformat(),
