@@ -24,6 +24,33 @@ if TYPE_CHECKING:
 
 TTL_SECONDS = 300
 
+_PLAIN = (str, int, float, bool, type(None), dt.date, dt.time, dt.timedelta)
+
+
+def _is_plain(value: tuple) -> bool:
+    """Whether VALUE holds plain values and such tuples only."""
+    return all(_is_plain(v) if isinstance(v, tuple) else isinstance(v, _PLAIN) for v in value)
+
+
+def _tuple_key(value: tuple) -> str | list:
+    """A tuple of plain values (codes, metric keys, dates, such tuples) as its repr; any
+    other tuple (Streamlit's own reductions of objects) as a list Streamlit hashes item by
+    item, as it would the tuple."""
+    return repr(value) if _is_plain(value) else ["tuple", *value]
+
+
+def _frozen_key(value) -> str:
+    """A frozen dataclass of plain values and tuples of them (Filters, Scope, Overrides)
+    as its repr, which names every field."""
+    return repr(value)
+
+
+# Streamlit hashes a cached function's arguments on every call, value by value: a page
+# render spent about a tenth of its CPU hashing the filters and the metric keys (0.72 ms
+# per call). Their reprs name every field and value: 0.1 ms.
+KEYS = {tuple: _tuple_key, kpi_engine.Filters: _frozen_key, kpi_engine.Overrides: _frozen_key,
+        Scope: _frozen_key}
+
 
 def db_url() -> str:
     """The configured database URL."""
@@ -36,7 +63,7 @@ def get_engine(url: str) -> Engine:
     return db.get_engine(url)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def database_problem(url: str) -> str | None:
     """None when the database answers and has a schema, else a French one-line reason."""
     try:
@@ -49,7 +76,7 @@ def database_problem(url: str) -> str | None:
     return None
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def is_demo_database(url: str) -> bool:
     """Whether the pilot simulation built this database."""
     with get_engine(url).connect() as conn:
@@ -69,28 +96,28 @@ def active_users(url: str) -> list[User]:
         return [u for u in users_mod.list_users(conn) if u.active]
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def data_span(url: str, scope: Scope) -> overview.DataSpan:
     """First and last day with data in SCOPE, and volumes."""
     with get_engine(url).connect() as conn:
         return overview.data_span(conn, scope)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def last_day_with_data(url: str, scope: Scope, sites: tuple[str, ...] = ()) -> dt.date | None:
     """Latest local day with contacts in SCOPE."""
     with get_engine(url).connect() as conn:
         return overview.last_day_with_data(conn, scope, sites)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def coverage_periods(url: str) -> pl.DataFrame:
     """Sites and the départements they serve over time."""
     with get_engine(url).connect() as conn:
         return overview.coverage_periods(conn)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Calcul des indicateurs…")
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Calcul des indicateurs…")
 def kpis(
     url: str,
     filters: kpi_engine.Filters,
@@ -105,14 +132,14 @@ def kpis(
     return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides, metrics=metrics)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def agent_names(url: str, scope: Scope) -> dict[str, str]:
     """Agents' names that SCOPE may see."""
     with get_engine(url).connect() as conn:
         return agents.agent_names(conn, scope)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Calcul de la médiane de l'équipe…")
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Calcul de la médiane de l'équipe…")
 def team_medians(
     url: str,
     site: str,
@@ -134,7 +161,7 @@ def team_medians(
 LIVE_TTL_SECONDS = 60  # the day in progress, on a wallboard: fresher than TTL_SECONDS
 
 
-@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner="Calcul des indicateurs…")
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner="Calcul des indicateurs…")
 def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = (),
               metrics: tuple[str, ...] | None = None) -> pl.DataFrame:
     """As `kpis`, kept one minute only (the Aujourd'hui page and its auto-refresh)."""
@@ -143,7 +170,7 @@ def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = (),
     return kpi_engine.compute_kpis(get_engine(url), filters, by, metrics=metrics)
 
 
-@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
 def latest_received_at(url: str, filters: kpi_engine.Filters) -> dt.datetime | None:
     """Latest receipt instant (naive UTC) of the contacts FILTERS select."""
     from queries import freshness
@@ -154,7 +181,7 @@ def latest_received_at(url: str, filters: kpi_engine.Filters) -> dt.datetime | N
         return freshness.latest_received_at(conn, filters)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def site_targets(url: str, scope: Scope) -> pl.DataFrame:
     """The sites SCOPE may read, with time zone and targets."""
     from queries import site_targets as q_targets
@@ -163,7 +190,7 @@ def site_targets(url: str, scope: Scope) -> pl.DataFrame:
         return q_targets.site_targets(conn, scope)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def campaigns(url: str) -> pl.DataFrame:
     """Campaigns: name, inclusive start and end dates, département or null."""
     from queries import reference
@@ -172,7 +199,7 @@ def campaigns(url: str) -> pl.DataFrame:
         return reference.campaign_rows(conn)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Comptage des actes…")
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Comptage des actes…")
 def acts_by_type(url: str, filters: kpi_engine.Filters) -> pl.DataFrame:
     """Acts per local day × site × département × act type for FILTERS."""
     from queries import acts_by_type as q_acts_by_type
@@ -186,7 +213,7 @@ def acts_by_type(url: str, filters: kpi_engine.Filters) -> pl.DataFrame:
 # --- Direction nationale pages (Bilan, Effectifs) ------------------------------------
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def review_campaigns(url: str) -> pl.DataFrame:
     """Campaigns (name, inclusive start and end dates, département or null), for the review."""
     from queries import reference
@@ -195,7 +222,7 @@ def review_campaigns(url: str) -> pl.DataFrame:
         return reference.campaign_rows(conn)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def staffing_sites(url: str) -> pl.DataFrame:
     """Per site: time zone, opening hours, open weekdays, SL target and threshold."""
     from queries import staffing
@@ -207,7 +234,7 @@ def staffing_sites(url: str) -> pl.DataFrame:
 # --- Données page (admins): imports journal, freshness, gaps ------------------------------
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=60, show_spinner=False)
 def import_history(url: str) -> pl.DataFrame:
     """The latest imports, newest first (a short TTL: imports run while admins watch)."""
     from queries import imports
@@ -216,7 +243,7 @@ def import_history(url: str) -> pl.DataFrame:
         return imports.import_history(conn)
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Lecture de la fraîcheur des données…")
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Lecture de la fraîcheur des données…")
 def data_freshness(url: str) -> pl.DataFrame:
     """Per site and channel: span, last contact received, last import."""
     from queries import imports
@@ -225,7 +252,7 @@ def data_freshness(url: str) -> pl.DataFrame:
         return imports.data_freshness(conn, from_rollups=rollups.rollups_complete(conn))
 
 
-@st.cache_data(ttl=TTL_SECONDS, show_spinner="Recherche des jours sans données…")
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Recherche des jours sans données…")
 def data_gaps(url: str) -> pl.DataFrame:
     """Runs of expected days without contacts, per site and channel."""
     from queries import imports
@@ -234,7 +261,7 @@ def data_gaps(url: str) -> pl.DataFrame:
         return imports.data_gaps(conn, from_rollups=rollups.rollups_complete(conn))
 
 
-@st.cache_data(ttl=60, max_entries=4, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=60, max_entries=4, show_spinner=False)
 def quarantine_file(url: str, import_id: int):
     """One import's rejected rows (queries.imports.QuarantineFile)."""
     from queries import imports
@@ -246,7 +273,7 @@ def quarantine_file(url: str, import_id: int):
 # --- Détail des contacts: raw rows of one day, a page at a time -------------------------
 
 
-@st.cache_data(ttl=LIVE_TTL_SECONDS, max_entries=200, show_spinner="Lecture des contacts…")
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, max_entries=200, show_spinner="Lecture des contacts…")
 def contact_page(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
                  anchor: Anchor | None = None) -> Page:
     """One page of a day's contacts with its count and rank (queries.contact_rows.Page),
@@ -259,7 +286,7 @@ def contact_page(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
         return contact_rows.read_page(conn, filters, narrowing, anchor)
 
 
-@st.cache_data(ttl=LIVE_TTL_SECONDS, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
 def contact_choices(url: str, filters: kpi_engine.Filters) -> DayChoices:
     """The queues and agents met in the day's contacts FILTERS select (DayChoices)."""
     from queries import contact_rows
@@ -270,7 +297,7 @@ def contact_choices(url: str, filters: kpi_engine.Filters) -> DayChoices:
         return contact_rows.day_choices(conn, filters)
 
 
-@st.cache_data(ttl=LIVE_TTL_SECONDS, max_entries=4, show_spinner=False)
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, max_entries=4, show_spinner=False)
 def contact_export(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
                    cap: int) -> pl.DataFrame:
     """The first CAP contacts of the day FILTERS and NARROWING select, for the CSV."""
