@@ -21,13 +21,15 @@ from typing import Any
 import altair as alt
 import polars as pl
 import pyarrow as pa
+from streamlit import dataframe_util
 
-MAX_BYTES = 64 * 1024 * 1024  # the specs kept, as JSON text
+MAX_BYTES = 64 * 1024 * 1024  # the specs kept, as JSON text and Arrow bytes
 
 # Altair's theme and data transformer are process-wide settings: one conversion at a time.
 ALTAIR_LOCK = threading.Lock()
 _cache_lock = threading.Lock()
-_specs: OrderedDict[tuple[str, str], str] = OrderedDict()
+# key → (the spec as JSON text without its tables, its tables as Arrow IPC bytes)
+_specs: OrderedDict[tuple[str, str], tuple[str, dict[str, bytes]]] = OrderedDict()
 _held = 0
 
 
@@ -77,24 +79,52 @@ def key_of(build: Callable, args: tuple, kwargs: dict) -> tuple[str, str]:
     return f"{build.__module__}.{build.__qualname__}", digest.hexdigest()
 
 
+def _arrow_datasets(full: dict) -> dict[str, bytes]:
+    """Pop the spec's named tables, each as the Arrow IPC bytes Streamlit sends.
+
+    Streamlit converts every named dataset of a spec to Arrow (through pandas) on each
+    render, unless it is bytes already: converted once here, by Streamlit's own function,
+    a render sends them as they are (a tenth of a warm Aujourd'hui render's CPU)."""
+    datasets = full.get("datasets", {})
+    tables = {name: rows for name, rows in datasets.items() if isinstance(rows, list)}
+    for name in tables:
+        del datasets[name]
+    if not datasets:
+        full.pop("datasets", None)
+    return {name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in tables.items()}
+
+
 def spec(build: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> dict:
-    """The Vega-Lite spec of the chart build(*args, **kwargs), built once per distinct input."""
+    """The Vega-Lite spec of the chart build(*args, **kwargs), built once per distinct input;
+    its named tables come as Arrow IPC bytes (see _arrow_datasets)."""
     global _held
     key = key_of(build, args, kwargs)
     with _cache_lock:
-        text = _specs.get(key)
-        if text is not None:
+        entry = _specs.get(key)
+        if entry is not None:
             _specs.move_to_end(key)
-    if text is None:
-        text = json.dumps(to_spec(build(*args, **kwargs)), separators=(",", ":"))
+    if entry is None:
+        full = to_spec(build(*args, **kwargs))
+        tables = _arrow_datasets(full)
+        entry = (json.dumps(full, separators=(",", ":")), tables)
         with _cache_lock:
             if key not in _specs:
-                _specs[key] = text
-                _held += len(text)
+                _specs[key] = entry
+                _held += _size(entry)
                 while _held > MAX_BYTES and len(_specs) > 1:
                     _, old = _specs.popitem(last=False)
-                    _held -= len(old)
-    return json.loads(text)
+                    _held -= _size(old)
+    text, tables = entry
+    out = json.loads(text)
+    if tables:
+        out["datasets"] = {**out.get("datasets", {}), **tables}
+    return out
+
+
+def _size(entry: tuple[str, dict[str, bytes]]) -> int:
+    text, tables = entry
+    return len(text) + sum(len(data) for data in tables.values())
 
 
 def clear() -> None:

@@ -6,7 +6,9 @@ import datetime as dt
 
 import altair as alt
 import polars as pl
+import pyarrow as pa
 import pytest
+from streamlit import dataframe_util
 
 from dashboard import chart_specs
 
@@ -32,8 +34,10 @@ def _frame(n: int = 3) -> pl.DataFrame:
 
 
 def _values(spec: dict) -> list[dict]:
-    (rows,) = spec["datasets"].values()
-    return rows
+    """The spec's one table, read back from the Arrow IPC bytes Streamlit is handed."""
+    (data,) = spec["datasets"].values()
+    assert isinstance(data, bytes)
+    return pa.ipc.open_stream(data).read_all().to_pylist()
 
 
 def test_the_spec_holds_the_data_and_no_default_theme():
@@ -76,6 +80,12 @@ def test_keys_tell_values_and_types_apart():
     assert key({"a": 1, "b": 2}) == key({"b": 2, "a": 1})
     with pytest.raises(TypeError):
         key(object())
+
+
+def test_the_tables_are_what_streamlit_would_send():
+    (rows,) = chart_specs.to_spec(bars(_frame()))["datasets"].values()
+    (sent,) = chart_specs.spec(bars, _frame())["datasets"].values()
+    assert sent == dataframe_util.convert_anything_to_arrow_bytes(rows)
 
 
 def test_the_cache_is_bounded_in_bytes(monkeypatch):
