@@ -329,8 +329,12 @@ def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str,
         conn.execute(schema.app_meta.insert().values(key=META_KEY, value=META_VALUE))
     counts.update(rebuild_staff(engine, chunk_days=chunk_days))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # PostgreSQL: VACUUM as well, as after any bulk load: it sets the rows' hint bits
+        # and the visibility map once, where the first page reads would otherwise write
+        # every freshly copied page back.
+        command = "VACUUM (ANALYZE)" if conn.dialect.name == "postgresql" else "ANALYZE"
         for table in (*TABLES, *STAFF_TABLES):
-            conn.exec_driver_sql(f'ANALYZE "{table.name}"')
+            conn.exec_driver_sql(f'{command} "{table.name}"')
         if conn.dialect.name == "sqlite":
             # Fold the WAL back into the file, so that it can be moved or copied alone.
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dashboard import db as dbmod
 from dashboard import period_cache, rollups, schema
@@ -275,6 +275,21 @@ def test_rebuild_command(sqlite_url):
     with engine.connect() as conn:
         assert rollups.rollups_complete(conn)
         assert conn.execute(select(func.sum(R.c.n))).scalar() == 1
+
+
+def test_a_rebuild_leaves_postgresql_tables_vacuumed(pg_url):
+    dbmod.upgrade(pg_url)
+    from dashboard import reference
+    reference.load_reference(dbmod.get_engine(pg_url))
+    Rows(pg_url).call("2015-04-01 10:00", wait=3)
+    engine = dbmod.get_engine(pg_url)
+    rollups.rebuild(engine)
+    names = [t.name for t in (*rollups.TABLES, *rollups.STAFF_TABLES)]
+    with engine.connect() as conn:
+        stats = conn.execute(text(
+            "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE relname = ANY(:names)"), {"names": names}).all()
+    assert sorted(stats) == sorted((name, True, True) for name in names)
 
 
 def test_thresholds_beyond_the_cap_take_the_raw_path(demo_db_url):
