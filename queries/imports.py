@@ -120,10 +120,12 @@ def _pairs_from_rollups(conn: Connection) -> pl.DataFrame:
                  {name: _PAIR_SCHEMA[name] for name in list(_PAIR_SCHEMA)[:5]})
     probes = []
     for site, channel, last_day in days.select("site", "channel", "last_day").rows():
-        since = last_day - dt.timedelta(days=_LAST_RECEIVED_DAYS - 1)
+        # The days by equality, not as a range: SQLite with statistics (ANALYZE) took a
+        # range of dates for a quarter of the table and scanned the pair's contacts.
+        recent = [last_day - dt.timedelta(days=k) for k in range(_LAST_RECEIVED_DAYS)]
         pair = (c.site == site, c.channel == channel)
         probes.append(conn.execute(select(
-            select(func.max(c.received_at)).where(*pair, c.local_date >= since)
+            select(func.max(c.received_at)).where(*pair, c.local_date.in_(recent))
             .scalar_subquery(),
             # ix_contacts_site_channel_import_id: one probe.
             select(func.max(c.import_id)).where(*pair).scalar_subquery(),

@@ -193,3 +193,56 @@ def test_freshness_and_gaps_from_the_rollups_equal_the_full_scan(loaded, tmp_pat
                            imports.days_with_data(conn).sort(pl.all()))
         assert_frame_equal(imports.data_gaps(conn, from_rollups=True),
                            imports.data_gaps(conn))
+
+
+# sqlite_stat1 of the contacts' indexes in the 2.1 M-contact benchmark database (20
+# sites): the statistics under which SQLite read a range of recent days through the (site,
+# channel) index, i.e. every contact of the pair.
+BENCH_STATS = {
+    "ix_contacts_site_channel_import_id": "2095319 104766 52383 52383",
+    "ix_contacts_site_department_local_date": "2095319 104766 20746 63",
+    "ix_contacts_local_date_site_channel": "2095319 4125 267 154",
+    "ix_contacts_channel_received_at": "2095319 1047660 1",
+    "ix_contacts_caller_key_received_at": "2095319 2 1",
+    "ix_contacts_agent_id_local_date": "2095319 11513 43",
+    "sqlite_autoindex_contacts_1": "2095319 2095319 1",
+}
+
+
+def test_the_last_reception_probe_keeps_to_the_recent_days_on_sqlite(sqlite_url):
+    from sqlalchemy import event, text
+
+    from dashboard import reference
+    from tests.factories import Rows, populate
+
+    dbmod.upgrade(sqlite_url)
+    engine = dbmod.get_engine(sqlite_url)
+    reference.load_reference(engine)
+    populate(Rows(sqlite_url))
+    rollups.rebuild(engine)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'contacts'"))
+        conn.execute(text("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('contacts', :i, :s)"),
+                     [{"i": i, "s": s} for i, s in BENCH_STATS.items()])
+    engine.dispose()  # new connections load the statistics
+    probes = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if "max(contacts.received_at)" in statement:
+            probes.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.connect() as conn:
+            imports.data_freshness(conn, from_rollups=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with engine.connect() as conn:
+        plans = [" ".join(r[-1] for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters)) for statement, parameters in probes]
+    assert len(plans) == 4  # two sites, two channels
+    for plan in plans:
+        # The recent days' entries of the date index, not every contact of the pair.
+        assert "ix_contacts_local_date_site_channel (local_date=? AND site=? AND channel=?)" \
+            in plan, plan
