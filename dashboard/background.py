@@ -2,21 +2,17 @@
 
 A page's engine call over a long period reads its contact sums, its team statistics
 (Erlang cells, presence) and the e-mail stock's flows, each independent of the others.
-PostgreSQL does most of that work in its own processes, and the answer arrives in a
-few large pieces: run side by side, the reads use a second core (two year-long reads of
-a national network: 0.21 s in turn, 0.13 s side by side).
-
-Not on SQLite: its driver releases the GIL for each row it steps to and takes it back
-to build the row, so two threads reading at once hand the GIL to each other for every
-row; the same two reads took 0.34 s in turn and 1.02 s side by side. On SQLite every
-job runs in the caller's thread.
+The database does most of that work with the GIL released (PostgreSQL in its own
+processes; SQLite's engine releases it while it steps), and so does Polars: run side by
+side, they use a second core.
 
 A job runs in a small pool of worker threads, on a connection of its own from a pool
 of the same size (`reader`), so a worker never waits for a connection held by a caller
 waiting for it. A caller that wants the result of a job no worker has started yet
 cancels it and runs it itself: a busy server is never slower than doing each read in
 turn. A separate connection sees what is committed when it reads, as each call of a
-page already does.
+page already does. An in-memory SQLite database (one per connection) runs every job
+in the caller's thread.
 """
 
 from __future__ import annotations
@@ -43,8 +39,10 @@ def reader(url: str) -> Engine:
 
 
 def runs_beside(engine: Engine) -> bool:
-    """True when a job reads ENGINE's database in a worker: not on SQLite (see above)."""
-    return engine.url.get_backend_name() != "sqlite"
+    """True when a job can read ENGINE's database on another connection."""
+    url = engine.url
+    return not (url.get_backend_name() == "sqlite"
+                and url.database in (None, "", ":memory:"))
 
 
 class Job(Generic[T]):

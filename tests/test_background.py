@@ -19,8 +19,8 @@ def _where(conn) -> tuple[str, int]:
 
 
 @pytest.mark.timeout(60)
-def test_a_job_reads_in_a_worker_on_a_connection_of_its_own(pg_url):
-    engine = dbmod.get_engine(pg_url)
+def test_a_job_reads_in_a_worker_on_a_connection_of_its_own(empty_db_url):
+    engine = dbmod.get_engine(empty_db_url)
     begun = threading.Event()
 
     def read(conn):
@@ -48,14 +48,12 @@ def test_a_jobs_error_reaches_the_caller(sqlite_url):
         background.Job(engine, fails).result(conn)
 
 
-@pytest.mark.parametrize("in_memory", [True, False])
-def test_sqlite_runs_jobs_in_the_callers_thread(tmp_path, in_memory):
-    # In memory, another connection would open another, empty, database; in a file, two
-    # threads reading at once pass the GIL to each other for every row (background.py).
-    engine = dbmod.make_engine("sqlite://" if in_memory else f"sqlite:///{tmp_path}/t.db")
+def test_an_in_memory_database_runs_jobs_in_the_callers_thread():
+    engine = dbmod.make_engine("sqlite://")
     with engine.connect() as conn:
         conn.execute(text("CREATE TABLE t (x INTEGER)"))
         conn.execute(text("INSERT INTO t VALUES (7)"))
+        # Another connection would open another, empty, database.
         job = background.Job(engine, lambda c: (threading.current_thread().name,
                                                 c.execute(text("SELECT x FROM t")).scalar()))
         assert job.result(conn) == (threading.current_thread().name, 7)
@@ -63,8 +61,8 @@ def test_sqlite_runs_jobs_in_the_callers_thread(tmp_path, in_memory):
 
 
 @pytest.mark.timeout(60)
-def test_a_caller_runs_a_job_no_worker_has_begun(pg_url):
-    engine = dbmod.get_engine(pg_url)
+def test_a_caller_runs_a_job_no_worker_has_begun(sqlite_url):
+    engine = dbmod.get_engine(sqlite_url)
     release = threading.Event()
     started = threading.Barrier(background.WORKERS + 1)
 
