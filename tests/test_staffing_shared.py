@@ -145,6 +145,35 @@ def test_shared_cells_match_each_grouping_alone(db_url, overrides):
         assert shared[("day",)]["required_agents"].drop_nulls().len() > 0
 
 
+def test_a_time_base_is_derived_when_first_asked_for_once(db_url, monkeypatch):
+    _by_hand(db_url)
+    engine = dbmod.get_engine(db_url)
+    derived = {"cells_in_base": 0, "logged": []}
+    real_cells, real_logged = m.cells_in_base, m.base_logged_slots
+
+    def cells(*args, **kwargs):
+        derived["cells_in_base"] += 1
+        return real_cells(*args, **kwargs)
+
+    def logged(*args, slot_base, **kwargs):
+        derived["logged"].append(slot_base)
+        return real_logged(*args, slot_base=slot_base, **kwargs)
+
+    monkeypatch.setattr(m, "cells_in_base", cells)
+    monkeypatch.setattr(m, "base_logged_slots", logged)
+    day = Filters(TUE, TUE, scope=Scope("national"))
+    # Aujourd'hui's half-hours: the opening hours' base is never needed.
+    per_slot = compute_kpis(engine, day, ("slot",), metrics=page_reads.TEAM)
+    assert derived == {"cells_in_base": 0, "logged": [True]}
+    # Then Effectifs' other groupings: that base once, for all of them.
+    total = compute_kpis(engine, day, (), metrics=page_reads.TEAM)
+    compute_kpis(engine, day, ("site",), metrics=page_reads.TEAM)
+    compute_kpis(engine, day, ("day", "slot"), metrics=page_reads.TEAM)
+    assert derived == {"cells_in_base": 1, "logged": [True, False]}
+    assert per_slot.filter(slot="10:00")["required_agents"].item() == 14.0
+    assert total["required_agents"].item() == pytest.approx(2 * 14 * SLOT_S / OPEN_S)
+
+
 def test_a_write_is_seen_by_the_next_call(db_url, reads, monkeypatch):
     rows = _by_hand(db_url)
     engine = dbmod.get_engine(db_url)
