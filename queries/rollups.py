@@ -343,7 +343,9 @@ def backlog_events(
     """Changes of the e-mail stock per value of COLUMNS (site, département, queue, agent)
     and local day up to the period's end: `_d` = received that day − left that day.
     Changes before SINCE are summed on the day before it, by the database (one row per
-    group for the whole history). Without agents, from rollup_email_flow_daily."""
+    group for the whole history); when SINCE is the period's end, the end day's changes
+    too (the stock at the end, read in one pass). Without agents, from
+    rollup_email_flow_daily."""
     agents = ("agent_id" in columns or filters.agents
               or (filters.scope is not None and filters.scope.role == "agent"))
     t = F if agents else schema.rollup_email_flow_daily
@@ -353,6 +355,14 @@ def backlog_events(
     sch = {name: SOURCE_DTYPES[name] for name in columns} | {"local_date": pl.Date,
                                                               "_d": pl.Int64}
     before = since - dt.timedelta(days=1)
+    if since == filters.end:
+        # The level at the end only: the e-mails received by then and not left by then,
+        # in one pass over the flows (their changes summed, given on the day before).
+        stock = fetch(conn, select(*cols, literal(before, Date).label("local_date"),
+                                   total.label("_d"))
+                      .where(*conds, or_(t.c.out_date.is_(None), t.c.out_date > filters.end))
+                      .group_by(*cols), sch)
+        return stock.filter(pl.col("_d").is_not_null())
 
     def day(column):
         return case((column < since, literal(before, Date)), else_=column)
