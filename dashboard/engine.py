@@ -193,7 +193,18 @@ def compute_kpis(
                 team_job = background.Job(engine, lambda c: period_cache.shared(
                     engine, key, lambda: _rollup_team(
                         c, filters, overrides, defaults, thresholds, hours, windows,
-                        quarters)))
+                        quarters, slot_base)))
+        # Reads independent of the contact sums, begun beside them (dashboard.background).
+        act_job = agent_days_job = None
+        if "acts" not in unavailable:
+            acts_table = q_rollups.acts_table(src, filters) if staff else None
+            act_job = background.Job(engine, lambda c: (
+                q_rollups.act_counts(c, filters, src, acts_table) if acts_table is not None
+                else q_acts.act_counts(c, filters, src)))
+        if wants_hours and staff and not team and not slot_base:
+            agent_days_job = background.Job(
+                engine, lambda c: q_rollups.agent_day_rows(c, filters, src))
+        if use_rollups:
             frames = _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
                                    thresholds)
         else:
@@ -201,11 +212,8 @@ def compute_kpis(
                 conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
                 overrides, defaults, calendar, period_lo)
         act_counts = None
-        if "acts" not in unavailable:
-            acts_table = q_rollups.acts_table(src, filters) if staff else None
-            act_counts = (q_rollups.act_counts(conn, filters, src, acts_table)
-                          if acts_table is not None
-                          else q_acts.act_counts(conn, filters, src))
+        if act_job is not None:
+            act_counts = act_job.result(conn)
         if team_job is not None:
             period = team_job.result(conn)
         presence = sessions = None  # presence: with `base_logged_us` when team
@@ -215,8 +223,8 @@ def compute_kpis(
             elif quarters:
                 presence = m.base_logged_quarters(q_rollups.presence_rows(conn, filters),
                                                   windows, slot_base=slot_base)
-            elif staff and not team and not slot_base:
-                presence = q_rollups.agent_day_rows(conn, filters, src)
+            elif agent_days_job is not None:
+                presence = agent_days_job.result(conn)
             else:
                 sessions = q_sessions.session_rows(conn, filters, period_lo, period_hi)
         needs_patience = (team and period is None and overrides.erlang_a
@@ -409,9 +417,9 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
 
 
 def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThresholds, hours,
-                 windows, quarters: bool) -> TeamPeriod:
+                 windows, quarters: bool, slot_base: bool) -> TeamPeriod:
     """The period's TeamPeriod from the rollups, with the presence rollups when QUARTERS
-    (metrics.windows_on_quarters)."""
+    (metrics.windows_on_quarters), the figures of SLOT_BASE derived at once."""
     t = thresholds
     inputs = q_rollups.cell_inputs(conn, filters, t.short_sql(), baked=t.coarse_ok
                                    ).with_columns(
@@ -430,7 +438,7 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
         read = q_rollups.presence_slot_rows if on_slots else q_rollups.presence_rows
         presence = read(conn, filters)
     return team_period(inputs, grids, _targets(hours, patience, overrides, defaults),
-                       presence, windows, on_slots=on_slots)
+                       presence, windows, on_slots=on_slots, first=slot_base)
 
 
 def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.DataFrame:
