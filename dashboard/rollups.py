@@ -14,6 +14,8 @@ dashboard.metrics (e-mail flags, repeat flags), so a rollup is exact by construc
   `rollup_site_slots` (the last three keyed by their grain: see schema._CLUSTERED);
 - `rollup_cells`: one row per site × local date × half-hour with the statistics already
   picked over channels and outcomes (queries.rollups.pick_stats), what slot grids read;
+- `rollup_agent_cells`: the same per local date × site × agent, from `rollup_agents`
+  (the agents' tables);
 - `rollup_email_delays`: the exact reply delay of each replied e-mail (median in SQL);
 - `rollup_email_flow`: e-mails per day of receipt and day they left the stock (backlog).
 
@@ -65,7 +67,8 @@ INSERT_BATCH = 20_000
 TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
           schema.rollup_agents, schema.rollup_dept_days, schema.rollup_site_days,
           schema.rollup_site_slots,
-          schema.rollup_cells, schema.rollup_email_delays, schema.rollup_email_hist,
+          schema.rollup_cells, schema.rollup_agent_cells, schema.rollup_email_delays,
+          schema.rollup_email_hist,
           schema.rollup_email_flow, schema.rollup_email_flow_daily)
 _COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5,  # grain columns
            "rollup_dept_days": 5, "rollup_site_days": 4, "rollup_site_slots": 5}
@@ -223,6 +226,9 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         "rollup_cells": q_rollups.pick_stats(
             out_frames["rollup_site_slots"], ("local_date", "local_slot", "site")
         ).select(c.name for c in schema.rollup_cells.c),
+        "rollup_agent_cells": q_rollups.pick_stats(
+            out_frames["rollup_agents"], ("local_date", "site", "agent_id")
+        ).select(c.name for c in schema.rollup_agent_cells.c),
     }
 
 

@@ -29,6 +29,7 @@ F = schema.rollup_email_flow
 # Sum statistics read from the contact rollups (the rest of STATS come from elsewhere).
 CONTACT_SUMS = schema.CONTACT_SUMS
 CELLS = schema.rollup_cells
+AGENT_CELLS = schema.rollup_agent_cells
 
 
 def per_site(values: Mapping[str, int], default: int, table=R):
@@ -47,7 +48,8 @@ def pick_table(columns: Sequence[str], filters: Filters):
     """The coarsest contact rollup that has COLUMNS and the filters' and scope's columns:
     rollup_site_days, rollup_cells (site, day and slot only), rollup_site_slots (no
     département or queue), rollup_dept_days (no slot or queue), rollup_daily,
-    rollup_slots, rollup_agents, else rollup_contacts."""
+    rollup_slots, rollup_agent_cells (site, day and agent only), rollup_agents, else
+    rollup_contacts."""
     needed = set(columns)
     if filters.agents or (filters.scope is not None and filters.scope.role == "agent"):
         needed.add("agent_id")
@@ -58,6 +60,8 @@ def pick_table(columns: Sequence[str], filters: Filters):
     if filters.channels:
         needed.add("channel")
     if "agent_id" in needed:
+        if needed <= AGENT_CELL_GRAIN:
+            return AGENT_CELLS
         agents = schema.rollup_agents
         return agents if needed <= {c.name for c in agents.c} else R
     slots = "local_slot" in needed
@@ -77,6 +81,8 @@ DEPT_GRAIN = frozenset(("local_date", "site", "department", "channel", "outcome"
 # rollup_cells' grain. Without the slot, rollup_site_days is read instead: a few rows
 # per site and day, fewer than one per half-hour.
 CELL_GRAIN = frozenset(("local_date", "local_slot", "site"))
+# rollup_agent_cells' grain.
+AGENT_CELL_GRAIN = frozenset(("local_date", "site", "agent_id"))
 
 
 def contact_stats(
@@ -88,8 +94,8 @@ def contact_stats(
     From rollup_contacts the thresholds SL_S and SHORT_S (SQL expressions, per_site,
     within the wait cap) are applied to its wait histogram; the coarse tables carry the
     threshold counts at their baked thresholds (the caller checks they are the ones)."""
-    if table is CELLS:
-        return _cell_stats(conn, filters, columns)
+    if table is CELLS or table is AGENT_CELLS:
+        return _cell_stats(conn, filters, columns, table)
     if table is not R:
         return _coarse_stats(conn, filters, columns, table)
     t = R
@@ -208,9 +214,10 @@ def pick_stats(sums: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     return stats.select(list(out_schema))
 
 
-def _cell_stats(conn: Connection, filters: Filters, columns: Sequence[str]) -> pl.DataFrame:
-    """contact_stats from rollup_cells: plain sums of its statistics per COLUMNS."""
-    t = CELLS
+def _cell_stats(conn: Connection, filters: Filters, columns: Sequence[str], t=CELLS
+                ) -> pl.DataFrame:
+    """contact_stats from rollup_cells or rollup_agent_cells (T): plain sums of its
+    statistics per COLUMNS."""
     cols = [t.c[name] for name in columns]
     stmt = select(*cols, *[cast(func.coalesce(func.sum(t.c[n]), 0), BigInteger).label(n)
                            for n in CONTACT_SUMS],

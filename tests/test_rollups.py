@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 
 from dashboard import db as dbmod
 from dashboard import period_cache, rollups, schema
+from dashboard.auth import Scope
 from dashboard.cli import main
 from dashboard.engine import Filters, Overrides, compute_kpis
 from dashboard.metrics import DIMENSIONS
@@ -233,6 +234,38 @@ def test_departement_groupings_read_the_rollup_without_queues(db_url, tables_rea
         read.clear()
         _same(engine, filters, by)
         assert not any("rollup_dept_days" in tables for tables in read), (filters, by, read)
+
+
+def test_agent_groupings_read_the_agent_cells(db_url, tables_read):
+    """Groupings by agent, site and day (Aujourd'hui's agents, an agent's own page) read
+    rollup_agent_cells and give the raw figures, the contacts of no agent included; a
+    channel, a département or a queue goes to rollup_agents or further."""
+    populate(Rows(db_url))
+    engine = dbmod.get_engine(db_url)
+    rollups.rebuild(engine)
+    read = tables_read
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    with engine.connect() as conn:
+        agent = conn.execute(select(schema.contacts.c.agent_id).where(
+            schema.contacts.c.agent_id.is_not(None)).limit(1)).scalar()
+        site = conn.execute(select(schema.contacts.c.site).where(
+            schema.contacts.c.agent_id == agent).limit(1)).scalar()
+    own = Filters(month.start, month.end, scope=Scope("agent", site=site, agent_id=agent))
+    for filters, by in ((month, ("site", "agent")), (month, ("agent",)), (own, ()),
+                        (own, ("day",)), (Filters(month.start, month.end, agents=(agent,)),
+                                          ("week",))):
+        read.clear()
+        _same(engine, filters, by)
+        assert {"rollup_agent_cells"} in read, (filters, by, read)
+    by_agent = compute_kpis(engine, month, ("agent",), source="rollup")
+    assert by_agent.filter(pl.col("agent").is_null())["abandoned"].item() > 0
+    for filters, by in ((month, ("agent", "channel")), (month, ("agent", "department")),
+                        (Filters(month.start, month.end, channels=("phone",)), ("agent",)),
+                        (Filters(month.start, month.end, queues=("particuliers",)),
+                         ("agent",))):
+        read.clear()
+        _same(engine, filters, by)
+        assert not any("rollup_agent_cells" in tables for tables in read), (filters, by, read)
 
 
 def test_half_hours_alone_share_the_day_and_half_hour_read_on_sqlite(db_url, monkeypatch):

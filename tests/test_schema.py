@@ -106,6 +106,50 @@ def test_keying_the_rollups_keeps_their_rows_both_ways(empty_db_url):
     assert stored() == before
 
 
+def test_agent_cells_are_filled_from_the_agents_rollup(empty_db_url):
+    dbmod.upgrade(empty_db_url, "0009")
+    engine = dbmod.get_engine(empty_db_url)
+    day = dt.date(2015, 4, 1)
+    agents = schema.rollup_agents
+
+    def row(agent, channel, outcome, **sums):
+        return _sums(agents, local_date=day, site="rouen", agent_id=agent, channel=channel,
+                     outcome=outcome) | sums
+
+    with engine.begin() as conn:
+        conn.execute(insert(agents), [
+            row("a1", "phone", "answered", n=4, in_sl=3, wait_sum=50, wait_n=4,
+                handle_sum=900, wait_max=30, handled=4, promoted=1, repeats=1),
+            row("a1", "email", "replied", n=2, replied=2, within_48h=1, handled=2),
+            row(None, "phone", "abandoned", n=5, short=2, long_wait_sum=200,
+                long_wait_n=3, wait_max=95),
+            row(None, "phone", "deflected", n=6),
+            row(None, "email", "open", n=1),
+        ])
+    dbmod.upgrade(empty_db_url)
+    cells = schema.rollup_agent_cells
+    with engine.connect() as conn:
+        got = {r.agent_id: r for r in conn.execute(select(cells)).mappings()}
+        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
+    assert set(got) == {"a1", None}
+    a1, nobody = got["a1"], got[None]
+    assert (a1["ph_received"], a1["ph_answered"], a1["ph_answered_in_sl"],
+            a1["ph_answered_wait_sum"], a1["ph_handle_sum"], a1["ph_max_wait"]) == (
+        4, 4, 3, 50, 900, 30)
+    assert (a1["em_received"], a1["em_replied"], a1["em_within_48h"], a1["hd_handled"],
+            a1["hd_promoted"], a1["hd_repeat"]) == (2, 2, 1, 6, 1, 1)
+    # 5 abandoned + 6 deflected calls; the open e-mail; the longest wait of an abandon.
+    assert (nobody["ph_received"], nobody["ph_abandoned"], nobody["ph_deflected"],
+            nobody["ph_short_abandoned"], nobody["ph_long_abandon_wait_sum"],
+            nobody["ph_long_abandon_wait_n"], nobody["em_received"], nobody["em_replied"],
+            nobody["ph_max_wait"]) == (11, 5, 6, 2, 200, 3, 1, 0, 95)
+    with engine.begin() as conn:
+        cfg = dbmod.alembic_config(empty_db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    assert "rollup_agent_cells" not in inspect(engine).get_table_names()
+
+
 def test_contact_is_unique_within_its_source(db_url):
     engine = dbmod.get_engine(db_url)
     with engine.begin() as conn:
