@@ -12,7 +12,8 @@ waiting for it. A caller that wants the result of a job no worker has started ye
 cancels it and runs it itself: a busy server is never slower than doing each read in
 turn. A separate connection sees what is committed when it reads, as each call of a
 page already does. An in-memory SQLite database (one per connection) runs every job
-in the caller's thread.
+in the caller's thread. A Task is the same for a computation that reads no database
+(the team period's slot grids, built while its worker reads the cells).
 """
 
 from __future__ import annotations
@@ -63,4 +64,19 @@ class Job(Generic[T]):
         """The job's value; run on CONN by the caller if no worker has begun it."""
         if self._future is None or self._future.cancel():
             return self._fn(conn)
+        return self._future.result()
+
+
+class Task(Generic[T]):
+    """FN(), a computation that reads no database, begun in a worker thread (the same
+    pool as the jobs'); the caller runs it itself if no worker has begun it."""
+
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._fn = fn
+        self._future = _executor.submit(fn)
+
+    def result(self) -> T:
+        """The task's value, computed by the caller if no worker has begun it."""
+        if self._future.cancel():
+            return self._fn()
         return self._future.result()

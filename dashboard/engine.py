@@ -421,6 +421,9 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
     """The period's TeamPeriod from the rollups, with the presence rollups when QUARTERS
     (metrics.windows_on_quarters), the figures of SLOT_BASE derived at once."""
     t = thresholds
+    # The slot grids read no database: built in another worker while this one reads.
+    grids_task = background.Task(lambda: m.slot_grids(hours, windows, filters.start,
+                                                      filters.end))
     inputs = q_rollups.cell_inputs(conn, filters, t.short_sql(), baked=t.coarse_ok
                                    ).with_columns(
         pl.col("site").replace_strict(dict(t.sl), default=t.sl_default,
@@ -430,7 +433,7 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
         site_table = q_rollups.pick_table(("site",), filters) if t.coarse_ok else q_rollups.R
         patience = m.patience_from_stats(m._cast_stats(q_rollups.contact_stats(
             conn, filters, ("site",), t.sl_sql(), t.short_sql(), site_table)))
-    grids = m.slot_grids(hours, windows, filters.start, filters.end)
+    grids = grids_task.result()
     presence, on_slots = None, False
     if quarters:
         # Per half-hour when no slot straddles an opening or closing time: half the rows.

@@ -60,9 +60,9 @@ def test_an_in_memory_database_runs_jobs_in_the_callers_thread():
     engine.dispose()
 
 
-@pytest.mark.timeout(60)
-def test_a_caller_runs_a_job_no_worker_has_begun(sqlite_url):
-    engine = dbmod.get_engine(sqlite_url)
+@contextlib.contextmanager
+def _every_worker_busy(engine):
+    """Every worker of the pool held by a job until the block ends; yields a connection."""
     release = threading.Event()
     started = threading.Barrier(background.WORKERS + 1)
 
@@ -73,13 +73,48 @@ def test_a_caller_runs_a_job_no_worker_has_begun(sqlite_url):
 
     try:
         with engine.connect() as conn:
-            # Every worker busy: the next job waits in the queue...
             busy_jobs = [background.Job(engine, busy) for _ in range(background.WORKERS)]
             started.wait(30)
-            queued = background.Job(engine, _where)
-            # ...and its caller runs it at once rather than wait for a worker.
-            assert queued.result(conn) == (threading.current_thread().name, 42)
+            yield conn
             release.set()
             assert [job.result(conn) for job in busy_jobs] == ["busy"] * background.WORKERS
     finally:
         release.set()
+
+
+@pytest.mark.timeout(60)
+def test_a_caller_runs_a_job_no_worker_has_begun(sqlite_url):
+    engine = dbmod.get_engine(sqlite_url)
+    with _every_worker_busy(engine) as conn:
+        # Every worker busy: the next job waits in the queue, and its caller runs it at
+        # once rather than wait for a worker.
+        queued = background.Job(engine, _where)
+        assert queued.result(conn) == (threading.current_thread().name, 42)
+
+
+@pytest.mark.timeout(60)
+def test_a_task_runs_in_a_worker_or_else_in_its_caller(sqlite_url):
+    engine = dbmod.get_engine(sqlite_url)
+    here = threading.current_thread().name
+    begun = threading.Event()
+
+    def where() -> str:
+        begun.set()
+        return threading.current_thread().name
+
+    def fails() -> None:
+        begun.set()
+        raise ZeroDivisionError
+
+    task = background.Task(where)
+    assert begun.wait(30)  # a worker has taken it: its caller waits for that worker
+    assert task.result().startswith("dashboard-read")
+    begun.clear()
+    failing = background.Task(fails)
+    assert begun.wait(30)
+    with pytest.raises(ZeroDivisionError):
+        failing.result()
+    with _every_worker_busy(engine):
+        queued = background.Task(lambda: threading.current_thread().name)
+        assert queued.result() == here  # no worker free: its caller computed it
+    engine.dispose()
