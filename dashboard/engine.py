@@ -9,6 +9,7 @@ cache on them (pass the database URL, never the engine, to `st.cache_data`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -439,7 +440,10 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
         # Per half-hour when no slot straddles an opening or closing time: half the rows.
         on_slots = m.hours_on_slots(grids[False])
         read = q_rollups.presence_slot_rows if on_slots else q_rollups.presence_rows
-        presence = read(conn, filters)
+        # Read in another worker while this one solves the Erlang cells (Polars and
+        # NumPy, which release the GIL).
+        job = background.Job(conn.engine, lambda c: read(c, filters))
+        presence = functools.partial(job.result, conn)
     return team_period(inputs, grids, _targets(hours, patience, overrides, defaults),
                        presence, windows, on_slots=on_slots, first=slot_base)
 

@@ -61,21 +61,25 @@ class TeamPeriod:
 
 def team_period(
     inputs: pl.DataFrame, grids: dict[bool, pl.DataFrame], targets: pl.DataFrame,
-    presence: pl.DataFrame | None, windows: pl.DataFrame, *, on_slots: bool = False,
+    presence: Callable[[], pl.DataFrame] | None, windows: pl.DataFrame, *,
+    on_slots: bool = False,
     first: bool | None = None,
 ) -> TeamPeriod:
     """The TeamPeriod of the cell inputs INPUTS (metrics.cell_inputs' columns) on GRIDS
     (metrics.slot_grids of the period's open WINDOWS) with TARGETS (see
-    metrics.required_cells), and PRESENCE per half-hour (ON_SLOTS) or per quarter hour.
+    metrics.required_cells), and the presence PRESENCE() gives (asked for once the
+    requirement is solved: it may be read meanwhile) per half-hour (ON_SLOTS) or per
+    quarter hour.
 
     FIRST: the time base (slot_base) whose figures are derived at once, in the worker that
     reads the period (dashboard.background), rather than by the caller asking for them."""
     solved = m.required_from_inputs(inputs, grids[True], targets)
+    rows = None if presence is None else presence()
 
     def presence_in(slot_base: bool) -> pl.DataFrame:
         if on_slots:
-            return m.base_logged_slots(presence, grids[False], slot_base=slot_base)
-        return m.base_logged_quarters(presence, windows, slot_base=slot_base)
+            return m.base_logged_slots(rows, grids[False], slot_base=slot_base)
+        return m.base_logged_quarters(rows, windows, slot_base=slot_base)
 
     period = TeamPeriod(grids, solved, None if presence is None else presence_in)
     if first is not None:
