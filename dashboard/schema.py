@@ -418,6 +418,14 @@ CONTACT_SUMS = (
 )
 _BIG_SUMS = ("ph_answered_wait_sum", "ph_handle_sum", "ph_long_abandon_wait_sum")
 
+def _picked_sums() -> list[Column]:
+    """The columns of a rollup whose statistics are already taken per channel and
+    outcome: the CONTACT_SUMS, and the longest wait of an answered or abandoned call."""
+    return [*[Column(name, BigInteger if name in _BIG_SUMS else Integer, nullable=False)
+              for name in CONTACT_SUMS],
+            Column("ph_max_wait", Integer)]
+
+
 # Grain: site × local date × half-hour — an Erlang cell — with no channel or outcome: the
 # statistics of rollup_site_slots already taken per channel and outcome
 # (queries.rollups.pick_stats), one row per cell with contacts (about 2/5 of
@@ -429,9 +437,7 @@ rollup_cells = Table(
     Column("local_date", Date, nullable=False),
     Column("local_slot", SmallInteger, nullable=False),
     Column("site", String(32), nullable=False),
-    *[Column(name, BigInteger if name in _BIG_SUMS else Integer, nullable=False)
-      for name in CONTACT_SUMS],
-    Column("ph_max_wait", Integer),  # longest wait of an answered or abandoned call
+    *_picked_sums(),
     PrimaryKeyConstraint("local_date", "local_slot", "site"),
     Index(None, "local_date", "site"),  # one site's days (a supervisor's views, refreshes)
     **_CLUSTERED,
@@ -447,9 +453,7 @@ rollup_agent_cells = Table(
     Column("local_date", Date, nullable=False),
     Column("site", String(32), nullable=False),
     Column("agent_id", String(64)),
-    *[Column(name, BigInteger if name in _BIG_SUMS else Integer, nullable=False)
-      for name in CONTACT_SUMS],
-    Column("ph_max_wait", Integer),  # longest wait of an answered or abandoned call
+    *_picked_sums(),
     Index(None, "local_date", "site"),
 )
 
