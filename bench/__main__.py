@@ -27,8 +27,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from dashboard import db as dbmod
-from dashboard import demo, rollups, schema
+from dashboard.demo import simulation as demo
+from dashboard.engine import rollups
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

@@ -39,9 +39,9 @@ import polars as pl  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from dashboard import db as dbmod  # noqa: E402
-from dashboard import reference, schema  # noqa: E402
 from dashboard.ingest import ingest_file  # noqa: E402
+from dashboard.store import database as dbmod  # noqa: E402
+from dashboard.store import reference, schema  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "DASHBOARD_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench.sessions import PageError, Session
-from dashboard import serve as serving
+from dashboard.serve import launcher as serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

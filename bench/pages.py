@@ -1,6 +1,6 @@
 """Each page's data: the engine calls a page makes, timed cold, warm, naive and floor.
 
-A page's calls (PAGE_CALLS) copy the `cache.kpis` calls of views/*.py for their default
+A page's calls (PAGE_CALLS) copy the `cache.kpis` calls of pages/*.py for their default
 view; the "year" variant makes the same calls over a full year, every site. Times:
 
 - cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
@@ -32,11 +32,14 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import func, select
 
-from dashboard import background, config, page_reads, period_cache, schema, series
-from dashboard import db as dbmod
-from dashboard import metrics as m
-from dashboard.auth import Scope
-from dashboard.engine import Filters, Overrides, compute_kpis
+from dashboard.core import config
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import background, page_reads, period_cache, series
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics import definitions as m
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 Call = tuple[Filters, tuple[str, ...], Overrides | None, tuple[str, ...] | None]
 
@@ -137,7 +140,7 @@ def _run(url: str, calls: list[Call], source: str) -> float:
 
 
 def _run_cached(url: str, calls: list[Call]) -> float:
-    from dashboard import cache
+    from dashboard.ui import cache
 
     began = time.perf_counter()
     for filters, by, overrides, metrics in calls:
@@ -150,7 +153,7 @@ def naive_time(url: str, calls: list[Call]) -> float:
     columns) counts and sums of calls and e-mails, thresholds at the defaults."""
     from sqlalchemy import BigInteger, and_, case, cast
 
-    from dashboard.metrics import source_columns
+    from dashboard.metrics.definitions import source_columns
     from queries._common import row_conditions
 
     c = schema.contacts
@@ -307,7 +310,7 @@ def measure(url: str, db_kind: str, views=("default", "year"), log=print,
 def _donnees(url: str, from_rollups: bool | None) -> float:
     """Données' reads (imports journal, freshness, days without data) straight from the
     database; FROM_ROLLUPS None: as the page does (rollups when complete)."""
-    from dashboard import rollups
+    from dashboard.engine import rollups
     from queries import imports
 
     began = time.perf_counter()
@@ -321,7 +324,7 @@ def _donnees(url: str, from_rollups: bool | None) -> float:
 
 
 def _donnees_cached(url: str) -> float:
-    from dashboard import cache
+    from dashboard.ui import cache
 
     began = time.perf_counter()
     cache.import_history(url), cache.data_freshness(url), cache.data_gaps(url)
@@ -360,7 +363,7 @@ def _detail(url: str, ctx: Context) -> float:
 
 
 def _detail_cached(url: str, ctx: Context) -> float:
-    from dashboard import cache
+    from dashboard.ui import cache
     from queries.contact_rows import RowFilter
 
     began = time.perf_counter()

@@ -1,6 +1,6 @@
 """Entry point of `python -m dashboard`."""
 
-from dashboard.cli import main
+from dashboard.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -3,10 +3,13 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, page_reads, tables, widgets
-from dashboard import formatting as fmt
+from dashboard.charts import specs as chart_specs
+from dashboard.charts import tables
 from dashboard.charts.coverage import coverage_timeline
-from dashboard.engine import Filters
+from dashboard.core import formatting as fmt
+from dashboard.core.filters import Filters
+from dashboard.engine import page_reads
+from dashboard.ui import cache, identity, widgets
 
 url = cache.db_url()
 user, scope = identity.page_user()

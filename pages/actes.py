@@ -3,11 +3,14 @@ contacts, online-service promotion and repeat contacts."""
 
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, page_reads, series, sidebar, tables, widgets
-from dashboard import formatting as fmt
 from dashboard.charts import acts as charts
-from dashboard.metrics import METRICS_BY_KEY
-from dashboard.page_reads import ACTS as READS
+from dashboard.charts import specs as chart_specs
+from dashboard.charts import tables
+from dashboard.core import formatting as fmt
+from dashboard.engine import page_reads, series
+from dashboard.engine.page_reads import ACTS as READS
+from dashboard.metrics.definitions import METRICS_BY_KEY
+from dashboard.ui import cache, identity, sidebar, widgets
 
 SPLITS = {"act_type": "Type d'acte", "department": "Département"}
 TILES = ("acts", "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate")

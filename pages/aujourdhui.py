@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import (
-    cache, chart_specs, config, identity, page_reads, series, sidebar, tables, widgets,
-)
-from dashboard import formatting as fmt
+from dashboard.charts import specs as chart_specs
+from dashboard.charts import tables
 from dashboard.charts import today as charts
-from dashboard.config import DEFAULT_TIMEZONE, default_thresholds
-from dashboard.engine import Filters
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.core import config
+from dashboard.core import formatting as fmt
+from dashboard.core.config import DEFAULT_TIMEZONE, default_thresholds
+from dashboard.core.filters import Filters
+from dashboard.engine import page_reads, series
+from dashboard.metrics.definitions import METRICS_BY_KEY
+from dashboard.ui import cache, identity, navigation, sidebar, widgets
 
 REFRESH_SECONDS = cache.LIVE_TTL_SECONDS
 # (metric, tiles row); the target and delta colour rules live in dashboard.series.
@@ -142,7 +144,7 @@ def live_view() -> None:
     )
     if not wallboard:
         # The same day on the drill-down page (the sidebar's filters follow by themselves).
-        st.page_link("views/detail.py", label="Voir les contacts de ce jour",
+        st.page_link(navigation.page_file("pages/detail.py"), label="Voir les contacts de ce jour",
                      icon=":material/table_rows:", query_params={"date": day.isoformat()})
 
     st.header("Au fil de la journée")

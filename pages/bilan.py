@@ -5,13 +5,15 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import (
-    cache, chart_specs, identity, navigation, page_reads, report, review, sidebar, tables,
-    widgets,
-)
 from dashboard.charts import review as charts
+from dashboard.charts import specs as chart_specs
+from dashboard.charts import tables
+from dashboard.engine import page_reads
+from dashboard.review import figures as review
+from dashboard.review import report
+from dashboard.ui import cache, identity, navigation, sidebar, widgets
 
-PAGE = "views/bilan.py"
+PAGE = "pages/bilan.py"
 SIDE_BY_SIDE = page_reads.REVIEW_SIDES
 
 url = cache.db_url()

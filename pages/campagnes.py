@@ -4,11 +4,13 @@ campaign, and the weekday × half-hour profile of calls."""
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, series, sidebar, widgets
-from dashboard import formatting as fmt
 from dashboard.charts import campaigns as charts
-from dashboard.engine import Filters
-from dashboard.page_reads import CAMPAIGN_LOAD as LOAD_READS
+from dashboard.charts import specs as chart_specs
+from dashboard.core import formatting as fmt
+from dashboard.core.filters import Filters
+from dashboard.engine import series
+from dashboard.engine.page_reads import CAMPAIGN_LOAD as LOAD_READS
+from dashboard.ui import cache, identity, sidebar, widgets
 
 STACKS = {"channel": "Canal", "department": "Département"}
 

@@ -3,12 +3,13 @@ département looks bad, the contacts behind it, 50 at a time, and as CSV."""
 
 import streamlit as st
 
-from dashboard import cache, identity, series, sidebar, widgets
-from dashboard import contact_table as ct
-from dashboard import formatting as fmt
-from dashboard.contact_table import OUTCOME_LABELS
-from dashboard.engine import Filters
-from dashboard.localtime import SLOTS_PER_DAY
+from dashboard.charts import contact_table as ct
+from dashboard.charts.contact_table import OUTCOME_LABELS
+from dashboard.core import formatting as fmt
+from dashboard.core.filters import Filters
+from dashboard.core.localtime import SLOTS_PER_DAY
+from dashboard.engine import series
+from dashboard.ui import cache, identity, sidebar, widgets
 from queries import contact_rows as rows_q
 from queries.contact_rows import Anchor, RowFilter
 

@@ -4,8 +4,8 @@ the data per site and channel, and the days a site was open but sent nothing."""
 import polars as pl
 import streamlit as st
 
-from dashboard import cache, identity, widgets
-from dashboard import formatting as fmt
+from dashboard.core import formatting as fmt
+from dashboard.ui import cache, identity, widgets
 
 KINDS = {"contacts": "Contacts", "acts": "Actes", "agents": "Agents",
          "agent-sessions": "Sessions des agents"}

@@ -6,16 +6,18 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
-from dashboard import (
-    cache, chart_specs, erlang, identity, navigation, review, sidebar, tables, widgets,
-)
-from dashboard import formatting as fmt
+from dashboard.charts import specs as chart_specs
 from dashboard.charts import staffing as charts
-from dashboard.config import default_thresholds
-from dashboard.engine import Overrides
-from dashboard.page_reads import TEAM as READS
+from dashboard.charts import tables
+from dashboard.core import formatting as fmt
+from dashboard.core.config import default_thresholds
+from dashboard.core.filters import Overrides
+from dashboard.engine.page_reads import TEAM as READS
+from dashboard.metrics import erlang
+from dashboard.review import figures as review
+from dashboard.ui import cache, identity, navigation, sidebar, widgets
 
-PAGE = "views/effectifs.py"
+PAGE = "pages/effectifs.py"
 # Shown labels are the values: a widget bound to the URL writes its label there.
 MODELS = ("Erlang C", "Erlang A")
 TEAM = ("agents_logged_in", "required_agents", "staffing_gap", "agent_hours", "occupancy")

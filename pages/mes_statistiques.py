@@ -6,11 +6,13 @@ dashboard.team, which returns medians only (no agent row), withheld below MIN_AG
 
 import streamlit as st
 
-from dashboard import cache, chart_specs, identity, page_reads, sidebar, team, widgets
-from dashboard import formatting as fmt
 from dashboard.charts import agent as charts
-from dashboard.engine import Filters
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.charts import specs as chart_specs
+from dashboard.core import formatting as fmt
+from dashboard.core.filters import Filters
+from dashboard.engine import page_reads, team
+from dashboard.metrics.definitions import METRICS_BY_KEY
+from dashboard.ui import cache, identity, sidebar, widgets
 
 # Shown labels are the options themselves: a bound widget writes what it shows into the URL.
 GRAINS = {"Jour": "day", "Semaine": "week"}

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import Connection, Select, Table
 from sqlalchemy.sql.elements import ColumnElement
 
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
+from dashboard.core.filters import Filters
 
 # Filter field → column name, for the tables that carry that column.
 _FILTER_COLUMNS = {

@@ -8,16 +8,13 @@ show (see dashboard.metrics).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import SOURCE_DTYPES, columns_of, fetch, row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 A = schema.acts
 

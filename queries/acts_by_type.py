@@ -9,16 +9,12 @@ acts as unavailable then, see dashboard.metrics).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import fetch, row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 A = schema.acts
 SCHEMA = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from dashboard import schema
-from dashboard.auth import Scope
+from dashboard.core.access import Scope
+from dashboard.store import schema
 
 A = schema.agents
 

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from dashboard import localtime, schema
+from dashboard.core import localtime
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import fetch_rows, row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 C = schema.contacts
 S = schema.sites

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import Connection, and_, or_, select
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import (
     SOURCE_DTYPES,
     columns_of,
@@ -22,9 +22,6 @@ from queries._common import (
     row_conditions,
     with_site_first,
 )
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 C = schema.contacts
 

@@ -7,15 +7,12 @@ its local dates, sites, départements, channels, queues, agents and the user's s
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 C = schema.contacts
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import BigInteger, Connection, cast, func, select
 
-from dashboard import schema
-from dashboard.localtime import to_local
-from dashboard.workdays import french_holidays
+from dashboard.core.localtime import to_local
+from dashboard.core.workdays import french_holidays
+from dashboard.store import schema
 from queries._common import fetch
 
 ADMIN_TIMEZONE = "Europe/Paris"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from dashboard import schema
+from dashboard.store import schema
 
 M = schema.app_meta
 

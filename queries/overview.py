@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from dashboard import schema
-from dashboard.auth import Scope
+from dashboard.core.access import Scope
+from dashboard.store import schema
 
 
 @dataclass(frozen=True)

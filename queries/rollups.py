@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import (
-    BigInteger, Connection, Date, and_, case, cast, func, literal, or_, select,
+    BigInteger,
+    Connection,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
 )
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import SOURCE_DTYPES, fetch, row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 R = schema.rollup_contacts
 D = schema.rollup_email_delays

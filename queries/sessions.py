@@ -7,16 +7,13 @@ slots of the period is the metrics' job. Sessions carry a site and an agent only
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import Connection, select
 
-from dashboard import schema
+from dashboard.core.filters import Filters
+from dashboard.store import schema
 from queries._common import fetch, row_conditions
-
-if TYPE_CHECKING:
-    from dashboard.engine import Filters
 
 S = schema.agent_sessions
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, select
 
-from dashboard import schema
-from dashboard.auth import Scope
+from dashboard.core.access import Scope
+from dashboard.store import schema
 from queries._common import fetch
 
 S = schema.sites

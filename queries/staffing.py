@@ -8,7 +8,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, select
 
-from dashboard import schema
+from dashboard.store import schema
 from queries._common import fetch
 
 

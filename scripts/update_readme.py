@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.metrics import metrics_markdown  # noqa: E402
+from dashboard.metrics.definitions import metrics_markdown  # noqa: E402
 
 START, END = "<!-- metrics:start -->", "<!-- metrics:end -->"
 

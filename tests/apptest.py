@@ -1,5 +1,5 @@
 """Open a page of the app under Streamlit's AppTest the way the served app runs it:
-the frame (app.py) first, then the page through st.navigation."""
+the frame (dashboard/ui/app.py) first, then the page through st.navigation."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting as fmt
+from dashboard.core import formatting as fmt
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "ui" / "app.py")
 
 
 def open_page(monkeypatch, url: str, page: str, login: str, **params) -> AppTest:
-    """AppTest on PAGE (e.g. "views/aujourdhui.py") as LOGIN, with query PARAMS set before
+    """AppTest on PAGE (e.g. "pages/aujourdhui.py") as LOGIN, with query PARAMS set before
     the first run, as when a link is opened."""
     monkeypatch.setenv("DASHBOARD_DB_URL", url)
     monkeypatch.setenv("DASHBOARD_AUTH_MODE", "demo")
@@ -23,7 +24,7 @@ def open_page(monkeypatch, url: str, page: str, login: str, **params) -> AppTest
         at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
-    at.switch_page(page).run()
+    at.switch_page(str(ROOT / page)).run()
     return at
 
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from dashboard import db as dbmod
-from dashboard import reference
+from dashboard.store import database as dbmod
+from dashboard.store import reference
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get(
@@ -109,7 +109,7 @@ def db_url(empty_db_url):
 @pytest.fixture(scope="session")
 def demo_db_url(tmp_path_factory):
     """A small demo database on SQLite, built once per test run (read-only for tests)."""
-    from dashboard import demo
+    from dashboard.demo import simulation as demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
     demo.build_demo(url, seed=DEMO_TEST_SEED, scale=DEMO_TEST_SCALE)

@@ -18,8 +18,9 @@ import itertools
 import polars as pl
 from sqlalchemy import insert, select, update
 
-from dashboard import db as dbmod
-from dashboard import localtime, schema
+from dashboard.core import localtime
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 SOURCE = "test"
 

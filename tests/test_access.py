@@ -26,15 +26,17 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from dashboard import db as dbmod
-from dashboard import engine as engine_mod
-from dashboard import navigation, schema, team
-from dashboard import users as users_mod
-from dashboard.auth import Scope, User, scope_for
-from dashboard.engine import Filters
+from dashboard.core.access import Scope, User, scope_for
+from dashboard.core.filters import Filters
+from dashboard.engine import kpis as engine_mod
+from dashboard.engine import team
+from dashboard.store import database as dbmod
+from dashboard.store import schema
+from dashboard.store import users as users_mod
+from dashboard.ui import navigation
 from queries import contact_rows
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "ui" / "app.py")
 TEAM_MODULE = str(Path(team.__file__).resolve())
 DENIED = "Accès non autorisé"
 LOGINS = {  # role → demo logins tried (both sites where the role has one)
@@ -259,7 +261,7 @@ def test_each_role_gets_its_pages_and_only_in_scope_data(monkeypatch, demo_db_ur
     assert seen.navigation[-1] == [(p.section, p.title) for p in pages]
     forbidden = forbidden_for(user, agents)
     for page in pages:
-        at.switch_page(page.path).run()
+        at.switch_page(page.file).run()
         assert not at.exception, f"{page.path}: {at.exception}"
         assert at.title and at.title[0].value != DENIED
         assert_nobody_else(at, seen, forbidden, f"{login} on {page.path}")
@@ -277,7 +279,7 @@ def test_pages_of_other_roles_are_not_registered(monkeypatch, demo_db_url, peopl
     others = [page for page in navigation.PAGES if page.path not in own]
     for page in others:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page(page.path)
+            at.switch_page(page.file)
     assert_scoped(seen, users[LOGINS[role][0]])
 
 
@@ -310,7 +312,7 @@ def test_a_page_opened_without_its_frame_shows_nothing(monkeypatch, demo_db_url,
     URL): either the frame runs with the page, or the page shows nothing."""
     users, _ = people
     at = app(monkeypatch, demo_db_url, "admin")
-    at.switch_page(path)  # before any run: the page's file-name hash
+    at.switch_page(str(navigation.ROOT / path))  # before any run: the page's file-name hash
     at.run()
     assert not at.exception
     if [w for w in at.sidebar.selectbox if w.key == "demo_user"]:
@@ -332,7 +334,7 @@ def test_a_supervisor_cannot_open_another_site_by_url(monkeypatch, demo_db_url, 
     assert not at.exception
     assert any("Rouen" in m.value for m in at.sidebar.markdown)
     for page in navigation.pages_for(user.role):
-        at.switch_page(page.path).run()
+        at.switch_page(page.file).run()
         assert not at.exception
         assert_nobody_else(at, seen, forbidden_for(user, agents), page.path)
     assert_scoped(seen, user)
@@ -416,7 +418,7 @@ def test_filters_planted_in_session_state_do_not_widen_the_scope(monkeypatch, de
     at.run()
     for page in navigation.pages_for(user.role):
         at.session_state["_dashboard_filters"] = wide
-        at.switch_page(page.path).run()
+        at.switch_page(page.file).run()
         assert not at.exception
         assert_nobody_else(at, seen, forbidden_for(user, agents), f"planted filters {page.path}")
     assert_scoped(seen, user)

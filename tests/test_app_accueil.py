@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard import users as users_mod
-from dashboard.auth import User
+from dashboard.core import formatting as fmt
+from dashboard.core.access import User
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "ui" / "app.py")
 
 
 def _run(monkeypatch, url: str) -> AppTest:

@@ -7,14 +7,15 @@ import datetime as dt
 
 from sqlalchemy import text
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard.auth import Scope
 from dashboard.charts.acts import ACT_TYPE_LABELS
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core import formatting as fmt
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
 from tests.apptest import metric, number, open_page, texts
 
-PAGE = "views/actes.py"
+PAGE = "pages/actes.py"
 ROUEN = "superviseur.rouen"
 MAY = (dt.date(2015, 5, 1), dt.date(2015, 5, 31))
 

@@ -8,12 +8,12 @@ import datetime as dt
 
 from sqlalchemy import text
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard import series
+from dashboard.core import formatting as fmt
+from dashboard.engine import series
+from dashboard.store import database as dbmod
 from tests.apptest import number, open_page, texts
 
-PAGE = "views/campagnes.py"
+PAGE = "pages/campagnes.py"
 ROUEN = "superviseur.rouen"
 DECLARATIVE = "Campagne déclarative 2015"
 START, END = dt.date(2015, 4, 15), dt.date(2015, 6, 9)

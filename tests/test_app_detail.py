@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
+from dashboard.core import formatting as fmt
+from dashboard.store import database as dbmod
 from queries import contact_rows
 from tests.apptest import number, open_page, texts
 
-PAGE = "views/detail.py"
+PAGE = "pages/detail.py"
 ROUEN = "superviseur.rouen"
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -11,11 +11,11 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard import rollups
-from dashboard.auth import User
+from dashboard.core import formatting as fmt
+from dashboard.core.access import User
+from dashboard.engine import rollups
 from dashboard.ingest import ingest_file
+from dashboard.store import database as dbmod
 from queries import imports
 from queries.imports import expected_days, find_gaps
 
@@ -212,7 +212,7 @@ BENCH_STATS = {
 def test_the_last_reception_probe_keeps_to_the_recent_days_on_sqlite(sqlite_url):
     from sqlalchemy import event, text
 
-    from dashboard import reference
+    from dashboard.store import reference
     from tests.factories import Rows, populate
 
     dbmod.upgrade(sqlite_url)

@@ -8,18 +8,18 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from dashboard import db as dbmod
-from dashboard import erlang
-from dashboard import formatting as fmt
-from dashboard import users as users_mod
+from dashboard.core import formatting as fmt
+from dashboard.metrics import erlang
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 from tests.apptest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "dashboard" / "ui" / "app.py")
 
 
 def _open(monkeypatch, url: str, login: str, page: str, **params) -> AppTest:
-    """PAGE as LOGIN with app.py run on every rerun, as served (tests.apptest)."""
+    """PAGE as LOGIN with the entry script run on every rerun, as served (tests.apptest)."""
     return open_page(monkeypatch, url, page, login, **params)
 
 
@@ -32,7 +32,7 @@ def _number(at: AppTest, label_start: str):
 
 
 def test_bilan_renders_sites_departements_ramp_up_and_peaks(monkeypatch, demo_db_url):
-    at = _open(monkeypatch, demo_db_url, "directeur", "views/bilan.py")
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py")
     assert not at.exception
     assert at.title[0].value == "Bilan des pilotes"
     headers = [h.value for h in at.header]
@@ -48,7 +48,7 @@ def test_bilan_renders_sites_departements_ramp_up_and_peaks(monkeypatch, demo_db
 
 
 def test_effectifs_renders_and_the_calculator_is_erlang(monkeypatch, demo_db_url):
-    at = _open(monkeypatch, demo_db_url, "directeur", "views/effectifs.py")
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/effectifs.py")
     assert not at.exception
     assert at.title[0].value == "Effectifs"
     assert len(at.get("vega_lite_chart")) == 3  # profile, heatmap, days
@@ -85,7 +85,7 @@ def test_effectifs_renders_and_the_calculator_is_erlang(monkeypatch, demo_db_url
     assert _metric(at, "Agents nécessaires") == fmt.fr_number(expected.required_agents)
 
 
-@pytest.mark.parametrize("page", ["views/bilan.py", "views/effectifs.py"])
+@pytest.mark.parametrize("page", ["pages/bilan.py", "pages/effectifs.py"])
 def test_an_empty_selection_says_so(monkeypatch, demo_db_url, page):
     """Chartres in September 2014, months before it opened: no call, no agent."""
     at = _open(monkeypatch, demo_db_url, "directeur", page, site="Chartres",
@@ -97,7 +97,7 @@ def test_an_empty_selection_says_so(monkeypatch, demo_db_url, page):
 
 
 def test_a_supervisor_sees_only_its_own_site_on_effectifs(monkeypatch, demo_db_url):
-    at = _open(monkeypatch, demo_db_url, "superviseur.rouen", "views/effectifs.py")
+    at = _open(monkeypatch, demo_db_url, "superviseur.rouen", "pages/effectifs.py")
     assert not at.exception
     assert list(at.dataframe[0].value["Site"]) == ["Rouen"]
     assert "Chartres" not in " ".join(c.value for c in at.caption)
@@ -105,7 +105,7 @@ def test_a_supervisor_sees_only_its_own_site_on_effectifs(monkeypatch, demo_db_u
 
 def test_a_supervisor_cannot_open_the_bilan(monkeypatch, demo_db_url):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        _open(monkeypatch, demo_db_url, "superviseur.rouen", "views/bilan.py")
+        _open(monkeypatch, demo_db_url, "superviseur.rouen", "pages/bilan.py")
 
 
 def _agent_login(url: str) -> str:
@@ -114,13 +114,13 @@ def _agent_login(url: str) -> str:
                                  "ORDER BY login LIMIT 1")).scalar_one()
 
 
-@pytest.mark.parametrize("page", ["views/bilan.py", "views/effectifs.py"])
+@pytest.mark.parametrize("page", ["pages/bilan.py", "pages/effectifs.py"])
 def test_an_agent_cannot_open_the_directorate_pages(monkeypatch, demo_db_url, page):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         _open(monkeypatch, demo_db_url, _agent_login(demo_db_url), page)
 
 
-@pytest.mark.parametrize("page", ["views/bilan.py", "views/effectifs.py"])
+@pytest.mark.parametrize("page", ["pages/bilan.py", "pages/effectifs.py"])
 def test_the_pages_refuse_an_agent_even_when_run_directly(monkeypatch, demo_db_url, page):
     with dbmod.get_engine(demo_db_url).connect() as conn:
         agent = users_mod.active_user(conn, _agent_login(demo_db_url))

@@ -8,14 +8,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard import series
-from dashboard.auth import Scope
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core import formatting as fmt
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.engine import series
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
 from tests.apptest import metric, number, open_page, texts
 
-PAGE = "views/aujourdhui.py"
+PAGE = "pages/aujourdhui.py"
 ROUEN = "superviseur.rouen"
 
 

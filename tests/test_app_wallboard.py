@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
-from dashboard import config
-from dashboard import formatting as fmt
+from dashboard.core import config
+from dashboard.core import formatting as fmt
 from tests.apptest import metric, open_page, texts
 from tests.test_app_today import ROUEN, _engine_row, _scalar
 
-PAGE = "views/aujourdhui.py"
+PAGE = "pages/aujourdhui.py"
 
 
 def _last_day(url: str) -> dt.date:

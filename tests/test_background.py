@@ -9,8 +9,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from dashboard import background
-from dashboard import db as dbmod
+from dashboard.engine import background
+from dashboard.store import database as dbmod
 
 
 def _where(conn) -> tuple[str, int]:

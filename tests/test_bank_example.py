@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import db as dbmod
-from dashboard import schema
 from dashboard.ingest import ingest_file
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "examples" / "anonymous-bank.toml"
@@ -133,7 +133,7 @@ def test_bank_figures(db_url, shared_data, calls, tmp_path, monkeypatch):
 
 def test_bank_reimport_changes_nothing(sqlite_url, shared_data, calls, tmp_path, monkeypatch):
     """The same export twice: every row unchanged, no duplicate."""
-    from dashboard import reference
+    from dashboard.store import reference
 
     dbmod.upgrade(sqlite_url)
     reference.load_reference(dbmod.get_engine(sqlite_url))

@@ -12,18 +12,18 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from bench import pages as bench_pages
-from dashboard import cache
-from tests.apptest import APP
+from dashboard.ui import cache
+from tests.apptest import APP, ROOT
 
 # bench/pages.py's page → (the view file, a demo login of the role it benchmarks)
 PAGES = {
-    "accueil": ("views/accueil.py", "directeur"),
-    "aujourdhui": ("views/aujourdhui.py", "superviseur.rouen"),
-    "campagnes": ("views/campagnes.py", "superviseur.rouen"),
-    "actes": ("views/actes.py", "superviseur.rouen"),
-    "bilan": ("views/bilan.py", "directeur"),
-    "effectifs": ("views/effectifs.py", "superviseur.rouen"),
-    "mes_statistiques": ("views/mes_statistiques.py", "rouen-a01"),
+    "accueil": ("pages/accueil.py", "directeur"),
+    "aujourdhui": ("pages/aujourdhui.py", "superviseur.rouen"),
+    "campagnes": ("pages/campagnes.py", "superviseur.rouen"),
+    "actes": ("pages/actes.py", "superviseur.rouen"),
+    "bilan": ("pages/bilan.py", "directeur"),
+    "effectifs": ("pages/effectifs.py", "superviseur.rouen"),
+    "mes_statistiques": ("pages/mes_statistiques.py", "rouen-a01"),
 }
 
 
@@ -67,7 +67,7 @@ def test_a_page_makes_the_calls_the_benchmark_times(page, bench_calls, demo_db_u
     at.run()  # the role's home page
     st.cache_data.clear()
     seen.clear()
-    at.switch_page(view).run()
+    at.switch_page(str(ROOT / view)).run()
     assert not at.exception, at.exception
     assert seen, f"{view} made no engine call"
     assert seen == bench_calls[page]

@@ -11,10 +11,10 @@ import streamlit as st
 from streamlit.runtime.caching import hashing
 from streamlit.runtime.caching.cache_type import CacheType
 
-from dashboard import cache
-from dashboard import engine as kpi_engine
-from dashboard.auth import Scope
-from dashboard.engine import Filters, Overrides
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import kpis as kpi_engine
+from dashboard.ui import cache
 
 BASE = Filters(dt.date(2015, 3, 2), dt.date(2015, 3, 6), sites=("rouen",),
                scope=Scope("supervisor", site="rouen"))

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from streamlit import dataframe_util
 
-from dashboard import chart_specs
+from dashboard.charts import specs as chart_specs
 
 calls: list[int] = []
 

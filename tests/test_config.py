@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from dashboard import config
-from dashboard import db as dbmod
+from dashboard.core import config
+from dashboard.store import database as dbmod
 
 
 def test_default_database_is_the_demo_file_under_the_project_root():

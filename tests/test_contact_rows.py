@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from sqlalchemy import event, insert, text
 
-from dashboard import db as dbmod
-from dashboard import contact_table as ct
-from dashboard import schema
-from dashboard.auth import Scope, pseudonym
-from dashboard.engine import Filters
+from dashboard.charts import contact_table as ct
+from dashboard.core.access import Scope, pseudonym
+from dashboard.core.filters import Filters
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 from queries import contact_rows as q
 from queries.contact_rows import Anchor, RowFilter
 from tests.factories import Rows

@@ -20,9 +20,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from dashboard import db as dbmod
-from dashboard import demo, reference, schema
-from dashboard.cli import main
+from dashboard.cli.main import main
+from dashboard.demo import simulation as demo
+from dashboard.store import database as dbmod
+from dashboard.store import reference, schema
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.timezone.utc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard import config
-from dashboard.cli import main
-from dashboard.metrics import METRICS, metrics_markdown
+from dashboard.cli.main import main
+from dashboard.core import config
+from dashboard.metrics.definitions import METRICS, metrics_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from dashboard import db as dbmod
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
 from tests.factories import Rows
 
 

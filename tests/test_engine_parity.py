@@ -7,9 +7,9 @@ import math
 
 from click.testing import CliRunner
 
-from dashboard import db as dbmod
-from dashboard import reference
-from dashboard.cli import main
+from dashboard.cli.main import main
+from dashboard.store import database as dbmod
+from dashboard.store import reference
 from tests.factories import Rows, populate
 
 GROUPINGS = ("", "day", "slot", "site,department", "agent", "campaign,channel", "week,queue",

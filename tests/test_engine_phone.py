@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from dashboard import db as dbmod
-from dashboard.engine import Filters, Overrides, compute_kpis
-from dashboard.metrics import METRIC_KEYS
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics.definitions import METRIC_KEYS
+from dashboard.store import database as dbmod
 from tests.factories import Rows
 
 D = dt.date(2015, 4, 2)  # a Thursday, no holiday

@@ -11,10 +11,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from dashboard import db as dbmod
-from dashboard import erlang, schema
-from dashboard.auth import Scope
-from dashboard.engine import Filters, Overrides, compute_kpis
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics import erlang
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 from tests.factories import Rows, hundred_calls
 
 TUE = dt.date(2015, 4, 7)  # an ordinary Tuesday; Rouen opens 08:30-19:00 (10.5 h)

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from dashboard import db as dbmod
-from dashboard.engine import Filters, compute_kpis
-from dashboard.metrics import DIMENSIONS, HORS_CAMPAGNE, METRIC_KEYS
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics.definitions import DIMENSIONS, HORS_CAMPAGNE, METRIC_KEYS
+from dashboard.store import database as dbmod
 from tests.factories import Rows
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dashboard import erlang
-from dashboard.commands.staffing import staffing as staffing_cmd
+from dashboard.cli.staffing import staffing as staffing_cmd
+from dashboard.metrics import erlang
 
 HALF_HOUR = 1800.0
 

@@ -13,7 +13,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dashboard import erlang, metrics
+from dashboard.metrics import definitions as metrics
+from dashboard.metrics import erlang
 
 
 def scalar_many(calls, interval, aht, target, t) -> list[int]:

@@ -8,11 +8,27 @@ import datetime as dt
 
 import polars as pl
 from polars.testing import assert_frame_equal
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData,
-                        SmallInteger, String, Table, column, func, literal_column, select,
-                        table, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 
-from dashboard import db as dbmod
+from dashboard.store import database as dbmod
 from queries._common import fetch, fetch_copy, fetch_rows
 
 META = MetaData()

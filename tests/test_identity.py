@@ -10,10 +10,11 @@ from __future__ import annotations
 import pytest
 from streamlit.runtime.context import ContextProxy, StreamlitHeaders
 
-from dashboard import db as dbmod
-from dashboard import identity, reference
-from dashboard import users as users_mod
-from dashboard.auth import User
+from dashboard.core.access import User
+from dashboard.store import database as dbmod
+from dashboard.store import reference
+from dashboard.store import users as users_mod
+from dashboard.ui import identity
 from tests.test_access import DENIED, app, figures_shown
 
 HEADER = identity.DEFAULT_AUTH_HEADER

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from dashboard import db as dbmod
-from dashboard import schema
 from dashboard.ingest import ingest_file, load
 from dashboard.ingest import read as reading
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 HEADER = ("contact_id,channel,site,department,queue,received_at,answered_at,ended_at,outcome,"
           "wait_seconds,talk_seconds,wrap_seconds,agent_id,online_service_promoted")

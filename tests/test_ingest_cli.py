@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from dashboard import db as dbmod
-from dashboard import schema
-from dashboard.cli import main
+from dashboard.cli.main import main
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "contact_id,channel,site,department,received_at,outcome,wait_seconds"

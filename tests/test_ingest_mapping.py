@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from dashboard import db as dbmod
-from dashboard import schema
-from dashboard.cli import main
+from dashboard.cli.main import main
 from dashboard.ingest import ingest_file
 from dashboard.ingest.kinds import KINDS
 from dashboard.ingest.mapping import MappingError, load_mapping
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 # An ACD export in its own shape: French headers, codes, a day and a time apart, h:mm:ss
 # durations, sentinels, test calls to leave out.

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from dashboard import db as dbmod
-from dashboard import reference, schema
 from dashboard.ingest import ingest_file
+from dashboard.store import database as dbmod
+from dashboard.store import reference, schema
 
 COLUMNS = ("contact_id", "channel", "site", "department", "received_at", "answered_at",
            "ended_at", "outcome", "wait_seconds", "talk_seconds", "agent_id",

@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from dashboard import db as dbmod
-from dashboard import schema
 from dashboard.ingest import ingest_file, load
 from dashboard.ingest import read as reading
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "contact_id,channel,site,department,received_at,outcome,wait_seconds,talk_seconds"
@@ -283,8 +283,9 @@ def test_two_imports_at_once(db_url, tmp_path):
 def test_an_import_keeps_complete_rollups_exact(db_url, tmp_path):
     from polars.testing import assert_frame_equal
 
-    from dashboard import rollups
-    from dashboard.engine import Filters, compute_kpis
+    from dashboard.core.filters import Filters
+    from dashboard.engine import rollups
+    from dashboard.engine.kpis import compute_kpis
 
     night1 = [call(i) for i in range(40)] + [
         f"e{i},email,chartres,28,2015-03-02T09:{i:02d}:00,pending,," for i in range(10)]

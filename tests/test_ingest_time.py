@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from dashboard import db as dbmod
-from dashboard import schema
 from dashboard.ingest import ingest_file
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 
 UTC = dt.timezone.utc
 HEADER = "contact_id,channel,site,department,received_at,outcome,wait_seconds"

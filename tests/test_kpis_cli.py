@@ -9,11 +9,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from dashboard import db as dbmod
-from dashboard import reference
-from dashboard.cli import main
-from dashboard.formatting import NNBSP
-from dashboard.metrics import METRIC_KEYS, METRICS
+from dashboard.cli.main import main
+from dashboard.core.formatting import NNBSP
+from dashboard.metrics.definitions import METRIC_KEYS, METRICS
+from dashboard.store import database as dbmod
+from dashboard.store import reference
 from tests.factories import Rows
 
 

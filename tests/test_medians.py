@@ -10,9 +10,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import db as dbmod
-from dashboard import medians, rollups, schema
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core.filters import Filters
+from dashboard.engine import rollups
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics import medians
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 from tests.factories import Rows
 
 HOUR = 3_600_000_000

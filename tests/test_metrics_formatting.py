@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.formatting import (
+from dashboard.core.formatting import (
     MISSING,
     NNBSP,
     format_key,

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import metrics as m
-from dashboard.config import Thresholds
-from dashboard.workdays import add_working_days, french_holidays, is_working_day
+from dashboard.core.config import Thresholds
+from dashboard.core.workdays import add_working_days, french_holidays, is_working_day
+from dashboard.metrics import definitions as m
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "metrics.md"
 # Metrics the registry adds to the spec's table (documented in their MetricDef): the mean
@@ -195,7 +195,7 @@ def test_unavailable_metrics_rules():
 
 
 def test_filters_are_hashable_and_checked():
-    from dashboard.engine import Filters, Overrides
+    from dashboard.core.filters import Filters, Overrides
 
     f = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), sites=["rouen"], channels="phone")
     assert f.sites == ("rouen",) and f.channels == ("phone",)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import db as dbmod
-from dashboard.auth import Scope
-from dashboard.engine import Filters
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.store import database as dbmod
 from queries import acts_by_type, freshness, site_targets
 from tests.factories import Rows
 

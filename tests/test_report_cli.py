@@ -6,7 +6,7 @@ import re
 
 from click.testing import CliRunner
 
-from dashboard.cli import main
+from dashboard.cli.main import main
 
 PERIOD = ["--from", "2015-04-01", "--to", "2015-06-30"]
 SECTIONS = ["1. Volume des contacts et calibrage des équipes", "2. Qualité de service",

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from dashboard import review
-from dashboard.metrics import HORS_CAMPAGNE
+from dashboard.metrics.definitions import HORS_CAMPAGNE
+from dashboard.review import figures as review
 
 COVERAGE = pl.DataFrame(
     {
@@ -201,9 +201,9 @@ def test_side_by_side_long_frames_and_readings():
 @pytest.mark.parametrize("builder", ["ramp", "peaks", "profile", "heatmap", "indicators"])
 def test_charts_build_and_render_offline(builder):
     """Each chart builds, has a title, and renders to SVG without a browser or network."""
-    from dashboard import report
     from dashboard.charts import review as rc
     from dashboard.charts import staffing as sc
+    from dashboard.review import report
 
     weekly = _weekly([("2015-W10", "93", 400, 0.7), ("2015-W11", "93", 500, 0.6)])
     campaigns = pl.DataFrame({"name": ["A"], "start_date": [dt.date(2015, 3, 9)],

@@ -13,12 +13,14 @@ from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 from sqlalchemy import func, select, text
 
-from dashboard import db as dbmod
-from dashboard import period_cache, rollups, schema
-from dashboard.auth import Scope
-from dashboard.cli import main
-from dashboard.engine import Filters, Overrides, compute_kpis
-from dashboard.metrics import DIMENSIONS
+from dashboard.cli.main import main
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import period_cache, rollups
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics.definitions import DIMENSIONS
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 from queries import rollups as q_rollups
 from tests.factories import Rows, populate
 
@@ -296,7 +298,7 @@ def test_half_hours_alone_share_the_day_and_half_hour_read_on_sqlite(db_url, mon
 
 def test_rebuild_command(sqlite_url):
     dbmod.upgrade(sqlite_url)
-    from dashboard import reference
+    from dashboard.store import reference
     reference.load_reference(dbmod.get_engine(sqlite_url))
     Rows(sqlite_url).call("2015-04-01 10:00", wait=3)
     engine = dbmod.get_engine(sqlite_url)
@@ -312,7 +314,7 @@ def test_rebuild_command(sqlite_url):
 
 def test_a_rebuild_leaves_postgresql_tables_vacuumed(pg_url):
     dbmod.upgrade(pg_url)
-    from dashboard import reference
+    from dashboard.store import reference
     reference.load_reference(dbmod.get_engine(pg_url))
     Rows(pg_url).call("2015-04-01 10:00", wait=3)
     engine = dbmod.get_engine(pg_url)

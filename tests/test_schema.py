@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from dashboard import db as dbmod
-from dashboard import reference, schema
+from dashboard.store import database as dbmod
+from dashboard.store import reference, schema
 
 TABLES = {"sites", "departments", "coverage", "campaigns", "agents", "agent_sessions",
           "contacts", "acts", "users", "imports", "app_meta"}

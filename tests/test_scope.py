@@ -8,11 +8,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from dashboard import db as dbmod
-from dashboard import users as users_mod
-from dashboard.auth import Scope, User, pseudonym, scope_for
-from dashboard.cli import main
-from dashboard.engine import Filters, compute_kpis
+from dashboard.cli.main import main
+from dashboard.core.access import Scope, User, pseudonym, scope_for
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 from queries import overview
 from tests.factories import Rows
 

@@ -8,8 +8,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from dashboard import series
-from dashboard.config import Thresholds
+from dashboard.core.config import Thresholds
+from dashboard.engine import series
 
 D = dt.date
 NN = "\u202f"

@@ -12,8 +12,8 @@ import websockets
 
 from bench import load
 from bench.sessions import Session, run_async
-from dashboard import proxy
-from dashboard.serve import split_options
+from dashboard.serve import proxy
+from dashboard.serve.launcher import split_options
 
 
 def test_options_split_workers_and_address_from_streamlits():

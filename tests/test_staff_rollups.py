@@ -9,10 +9,12 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import select, update
 
-from dashboard import db as dbmod
-from dashboard import rollups, schema
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core.filters import Filters
+from dashboard.engine import rollups
+from dashboard.engine.kpis import compute_kpis
 from dashboard.ingest import ingest_file
+from dashboard.store import database as dbmod
+from dashboard.store import schema
 from queries import rollups as q_rollups
 from tests.factories import Rows, populate
 

@@ -11,18 +11,20 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard import db as dbmod
-from dashboard import erlang, page_reads, period_cache, rollups
-from dashboard import metrics as m
-from dashboard.auth import Scope
-from dashboard.engine import Filters, Overrides, compute_kpis
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import page_reads, period_cache, rollups
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics import definitions as m
+from dashboard.metrics import erlang
+from dashboard.store import database as dbmod
 from queries import rollups as q_rollups
 from tests.factories import Rows, hundred_calls, populate
 
 TUE = dt.date(2015, 4, 7)  # Rouen and Chartres open 08:30-19:00 (10.5 h) on weekdays
 OPEN_S = 10.5 * 3600
 SLOT_S = 1800
-# The Effectifs page's calls (views/effectifs.py).
+# The Effectifs page's calls (pages/effectifs.py).
 GROUPINGS = ((), ("site",), ("slot",), ("day", "slot"), ("day",))
 
 

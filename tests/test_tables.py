@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.auth import Scope, pseudonym
-from dashboard.tables import display_table
+from dashboard.charts.tables import display_table
+from dashboard.core.access import Scope, pseudonym
 from tests.factories import Rows
 
 NAMES = {"r1": "Claire Martin"}
@@ -39,7 +39,7 @@ def test_agents_are_named_only_for_their_site_supervisor_and_admins():
 
 
 def test_agent_names_query_respects_the_scope(db_url):
-    from dashboard import db as dbmod
+    from dashboard.store import database as dbmod
     from queries.agents import agent_names
 
     rows = Rows(db_url)

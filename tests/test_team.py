@@ -8,11 +8,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from dashboard import db as dbmod
-from dashboard import team
-from dashboard.auth import Scope
 from dashboard.charts import agent as charts
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.engine import team
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
 from tests.factories import Rows
 
 THU, FRI = dt.date(2015, 4, 2), dt.date(2015, 4, 3)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard import formatting as fmt
 from dashboard.charts.base import HEIGHT, finish
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.core import formatting as fmt
+from dashboard.metrics.definitions import METRICS_BY_KEY
 
 ACT_TYPE_LABELS = {
     "delai_paiement": "Délai de paiement",

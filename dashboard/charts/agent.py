@@ -13,10 +13,10 @@ import datetime as dt
 import altair as alt
 import polars as pl
 
-from dashboard import formatting as fmt
 from dashboard.charts.base import HEIGHT_SPARK, finish
-from dashboard.metrics import METRICS_BY_KEY
-from dashboard.team import MIN_AGENTS
+from dashboard.core import formatting as fmt
+from dashboard.engine.team import MIN_AGENTS
+from dashboard.metrics.definitions import METRICS_BY_KEY
 
 OWN = "Vous"
 TEAM = "Médiane de l'équipe"

@@ -14,10 +14,9 @@ from collections.abc import Mapping
 import altair as alt
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard import series
-from dashboard.charts.base import (HEIGHT, PALETTE, ROW_STEP, SEQUENTIAL_SCHEME,
-                                     finish)
+from dashboard.charts.base import HEIGHT, PALETTE, ROW_STEP, SEQUENTIAL_SCHEME, finish
+from dashboard.core import formatting as fmt
+from dashboard.engine import series
 
 MOVING_LABEL = "Moyenne mobile sur 7 jours"
 PEAK_LABEL = "Jour de pic"

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard import localtime
-from dashboard.auth import Scope
-from dashboard.tables import CHANNEL_LABELS, agent_label
+from dashboard.charts.tables import CHANNEL_LABELS, agent_label
+from dashboard.core import formatting as fmt
+from dashboard.core import localtime
+from dashboard.core.access import Scope
 
 OUTCOME_LABELS = {
     "answered": "Décroché", "abandoned": "Abandonné", "deflected": "Dissuadé",

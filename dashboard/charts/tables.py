@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard.auth import Scope, pseudonym
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.core import formatting as fmt
+from dashboard.core.access import Scope, pseudonym
+from dashboard.metrics.definitions import METRICS_BY_KEY
 
 DIMENSION_LABELS = {
     "day": "Jour", "week": "Semaine", "month": "Mois", "slot": "Créneau", "site": "Site",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard import formatting as fmt
 from dashboard.charts.base import HEIGHT, HEIGHT_SMALL, PALETTE, finish
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.core import formatting as fmt
+from dashboard.metrics.definitions import METRICS_BY_KEY
 
 ANSWERED = "Appels décrochés"
 ABANDONED = "Abandons"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from dashboard import demo as demomod
-from dashboard.commands.options import db_option, resolve_db
-from dashboard.reference import PILOT_FILE
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.demo import simulation as demomod
+from dashboard.store.reference import PILOT_FILE
 
 _STEPS = 1000
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from dashboard import db as dbmod
-from dashboard.commands.options import db_option, resolve_db
+from dashboard.cli.options import db_option, resolve_db
 from dashboard.ingest import KINDS, ingest_file
 from dashboard.ingest.core import Progress
 from dashboard.ingest.read import ENCODINGS
+from dashboard.store import database as dbmod
 
 
 def _user() -> str | None:

@@ -11,13 +11,14 @@ import click
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import db as dbmod
-from dashboard import formatting
-from dashboard.commands.options import db_option, resolve_db
-from dashboard import users as users_mod
-from dashboard.auth import present_agents, scope_for
-from dashboard.engine import Filters, Overrides, compute_kpis
-from dashboard.metrics import DIMENSIONS, METRICS
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.core import formatting
+from dashboard.core.access import present_agents, scope_for
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine.kpis import compute_kpis
+from dashboard.metrics.definitions import DIMENSIONS, METRICS
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIM_LABELS = {

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from dashboard import db as dbmod
-from dashboard import reference
-from dashboard.commands.demo import demo
-from dashboard.commands.ingest import ingest
-from dashboard.commands.kpis import kpis
-from dashboard.commands.options import db_option, resolve_db
-from dashboard.commands.report import report
-from dashboard.commands.rollups import rollups
-from dashboard.commands.staffing import staffing
-from dashboard.commands.users import users
+from dashboard.cli.demo import demo
+from dashboard.cli.ingest import ingest
+from dashboard.cli.kpis import kpis
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.cli.report import report
+from dashboard.cli.rollups import rollups
+from dashboard.cli.staffing import staffing
+from dashboard.cli.users import users
+from dashboard.store import database as dbmod
+from dashboard.store import reference
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dashboard import config
+from dashboard.core import config
 
 
 def db_option(func):

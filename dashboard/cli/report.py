@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import db as dbmod
-from dashboard import report as report_mod
-from dashboard import users as users_mod
-from dashboard.auth import scope_for
-from dashboard.commands.kpis import BadArgument, _codes, _date, _OneLineErrors
-from dashboard.commands.options import db_option, resolve_db
-from dashboard.engine import Filters, compute_kpis
+from dashboard.cli.kpis import BadArgument, _codes, _date, _OneLineErrors
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.core.access import scope_for
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.review import report as report_mod
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 from queries import overview, reference
 
 

@@ -6,9 +6,9 @@ import time
 
 import click
 
-from dashboard import db as dbmod
-from dashboard import rollups as rollmod
-from dashboard.commands.options import db_option, resolve_db
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.engine import rollups as rollmod
+from dashboard.store import database as dbmod
 
 
 @click.group("rollups")

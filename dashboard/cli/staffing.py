@@ -7,7 +7,8 @@ import math
 
 import click
 
-from dashboard import config, erlang
+from dashboard.core import config
+from dashboard.metrics import erlang
 
 
 class _InputError(click.ClickException):

@@ -6,10 +6,10 @@ import json
 
 import click
 
-from dashboard import db as dbmod
-from dashboard import users as users_mod
-from dashboard.auth import ROLES, User
-from dashboard.commands.options import db_option, resolve_db
+from dashboard.cli.options import db_option, resolve_db
+from dashboard.core.access import ROLES, User
+from dashboard.store import database as dbmod
+from dashboard.store import users as users_mod
 
 
 @click.group("users")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import ColumnElement, Table, false
 
-from dashboard import config
+from dashboard.core import config
 
 ROLES = ("agent", "supervisor", "national", "admin")
 ROLE_LABELS = {

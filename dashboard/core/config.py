@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_URL = "sqlite:///data/demo.sqlite"
 DEFAULT_TIMEZONE = "Europe/Paris"
 

@@ -83,8 +83,10 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
-from dashboard import db as dbmod
-from dashboard import localtime, reference, rollups, schema
+from dashboard.core import localtime
+from dashboard.engine import rollups
+from dashboard.store import database as dbmod
+from dashboard.store import reference, schema
 
 SOURCE = "demo"
 DEMO_END = dt.date(2015, 12, 31)

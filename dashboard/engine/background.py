@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from dashboard import db as dbmod
+from dashboard.store import database as dbmod
 
 T = TypeVar("T")
 

@@ -1,13 +1,13 @@
 """The metrics each page's engine calls read (compute_kpis' `metrics`): the costly
 statistics nobody reads — median reply time, e-mail stock, acts, staffing — are skipped.
 
-Shared by the pages (views/) and the benchmark (bench/pages.py), which must make the
+Shared by the pages (pages/) and the benchmark (bench/pages.py), which must make the
 same calls.
 """
 
 from __future__ import annotations
 
-from dashboard.metrics import all_but
+from dashboard.metrics.definitions import all_but
 
 STAFFING = ("agent_hours", "occupancy", "handled_per_agent_hour", "agents_logged_in",
             "required_agents", "staffing_gap")

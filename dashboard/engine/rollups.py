@@ -46,11 +46,12 @@ from collections.abc import Iterable
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from dashboard import config
-from dashboard.db import copy_frame
-from dashboard import metrics as m
-from dashboard import schema
-from dashboard.localtime import with_local_columns
+from dashboard.core import config
+from dashboard.core.filters import Filters
+from dashboard.core.localtime import with_local_columns
+from dashboard.metrics import definitions as m
+from dashboard.store import schema
+from dashboard.store.database import copy_frame
 from queries import contacts as q_contacts
 from queries import reference as q_reference
 from queries import rollups as q_rollups
@@ -104,7 +105,6 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     BAKED: per site its [SL, short-abandon] thresholds for the coarse grains (default:
     the ones recorded in app_meta, else the sites' own)."""
     baked = baked if baked is not None else baked_thresholds(conn)
-    from dashboard.engine import Filters  # the engine imports the rollup queries
 
     filters = Filters(start, end, sites=sites)
     site_rows = q_reference.site_settings(conn)
@@ -351,7 +351,6 @@ def compute_presence(conn: Connection, start: dt.date, end: dt.date,
                      sites: tuple[str, ...] = ()) -> dict[str, pl.DataFrame]:
     """rollup_presence, rollup_presence_slots and rollup_agent_days rows of local dates
     START..END (of SITES, all when empty), from the sessions overlapping them."""
-    from dashboard.engine import Filters  # the engine imports the rollup queries
 
     site_rows = q_reference.site_settings(conn)
     if sites:

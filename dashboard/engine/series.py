@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard import metrics as m
-from dashboard.config import Thresholds
+from dashboard.core import formatting as fmt
+from dashboard.core.config import Thresholds
+from dashboard.metrics import definitions as m
 
 MOVING_WINDOW = 7
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

@@ -33,9 +33,10 @@ from collections.abc import Sequence
 import polars as pl
 from sqlalchemy import Engine
 
-from dashboard.auth import Scope
-from dashboard.engine import Filters, compute_kpis
-from dashboard.page_reads import AGENT_OWN
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.engine.page_reads import AGENT_OWN
 
 # The agent's page: handled calls and e-mails, handle time, acts, online promotion.
 AGENT_METRICS = ("answered", "emails_replied", "aht_seconds", "acts", "online_promotion_rate")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from dashboard import metrics as m
+from dashboard.metrics import definitions as m
 
 
 class TeamPeriod:

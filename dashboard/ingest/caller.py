@@ -13,7 +13,7 @@ import hmac
 
 import polars as pl
 
-from dashboard import config
+from dashboard.core import config
 
 SECRET_SETTING = "DASHBOARD_CALLER_KEY_SECRET"
 

@@ -24,8 +24,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import config, schema
-from dashboard import db as dbmod
+from dashboard.core import config
 from dashboard.ingest import load
 from dashboard.ingest import read as reading
 from dashboard.ingest import validate as validation
@@ -35,7 +34,9 @@ from dashboard.ingest.mapping import SKIP, BoundMapping, Mapping, MappingError, 
 from dashboard.ingest.quarantine import QuarantineWriter, quarantine_path
 from dashboard.ingest.read import LINE, ReadError, TableReader, open_table
 from dashboard.ingest.validate import DEPARTMENT_PATTERN, Context, HeaderError
-from dashboard.reference import site_timezones
+from dashboard.store import database as dbmod
+from dashboard.store import schema
+from dashboard.store.reference import site_timezones
 
 SOURCE_MAX = 64
 
@@ -329,7 +330,7 @@ def _sessions_reach(conn: Connection, spec: Kind, touched: set) -> dict | None:
     rollups must be recomputed that far even if they now end earlier)."""
     if spec.name != "agent-sessions" or not touched:
         return None
-    from dashboard import rollups
+    from dashboard.engine import rollups
 
     return rollups.session_reach(conn, touched) if rollups.staff_complete(conn) else None
 
@@ -343,7 +344,7 @@ def _refresh_rollups(conn: Connection, spec: Kind, touched: set, reach: dict | N
     """
     if not touched:
         return
-    from dashboard import rollups  # the rollups read the metrics and queries packages
+    from dashboard.engine import rollups  # the rollups read the metrics and queries packages
 
     if spec.name == "contacts" and rollups.rollups_complete(conn):
         rollups.refresh_rollups(conn, touched)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table
 
-from dashboard import schema
+from dashboard.store import schema
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from dashboard.db import copy_frame
 from dashboard.ingest.kinds import Kind
 from dashboard.ingest.read import LINE
 from dashboard.ingest.validate import DB_COLUMNS
+from dashboard.store.database import copy_frame
 
 STAGE = "ingest_stage"
 # pg_advisory_xact_lock key of imports (any 64-bit number no other code uses).

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.localtime import localize
+from dashboard.core.localtime import localize
 
 ISO_PATTERN = (
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2}(?:[.,]\d+)?)?\s*"

@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from dashboard import schema
+from dashboard.core.localtime import with_local_columns
 from dashboard.ingest import timestamps as ts
 from dashboard.ingest.caller import hash_series
 from dashboard.ingest.kinds import Kind
 from dashboard.ingest.mapping import MAP_CATEGORY, MAP_DETAIL
 from dashboard.ingest.read import LINE, READ_ERROR, is_unnamed
-from dashboard.localtime import with_local_columns
+from dashboard.store import schema
 
 ROW = "__row"
 TZ_IN = "__tz_in"  # zone in which naive timestamps of the row are read

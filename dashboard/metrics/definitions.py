@@ -59,10 +59,10 @@ from functools import reduce
 
 import polars as pl
 
-from dashboard import erlang
-from dashboard.config import Thresholds
-from dashboard.localtime import localize, with_local_columns
-from dashboard.workdays import HolidayCalendar, default_calendar, working_day_deadlines
+from dashboard.core.config import Thresholds
+from dashboard.core.localtime import localize, with_local_columns
+from dashboard.core.workdays import HolidayCalendar, default_calendar, working_day_deadlines
+from dashboard.metrics import erlang
 
 DIMENSIONS = (
     "day", "week", "month", "slot", "site", "department", "channel", "queue", "agent",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from dashboard import metrics as m
+from dashboard.metrics import definitions as m
 
 _ALL = "_all"  # a constant key, so that "no grouping" is one group like any other
 

@@ -32,8 +32,8 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.core import formatting as fmt
+from dashboard.metrics.definitions import METRICS_BY_KEY
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 CHANNEL_VOLUMES = (("received", "Appels reçus"), ("emails_received", "Courriels reçus"))
@@ -192,7 +192,7 @@ def campaign_peaks(
         )
     )
     if by_campaign is not None and by_campaign.height:
-        from dashboard.metrics import HORS_CAMPAGNE
+        from dashboard.metrics.definitions import HORS_CAMPAGNE
 
         rates = by_campaign.select("campaign", "department", "answer_rate")
         peaks = peaks.join(

@@ -20,13 +20,16 @@ from dataclasses import dataclass
 import altair as alt
 import polars as pl
 
-from dashboard import formatting as fmt
-from dashboard import chart_specs, page_reads, review, tables
-from dashboard.auth import ALL_ROWS, Scope
 from dashboard.charts import review as review_charts
+from dashboard.charts import specs as chart_specs
 from dashboard.charts import staffing as staffing_charts
-from dashboard.engine import Filters
-from dashboard.metrics import METRICS_BY_KEY
+from dashboard.charts import tables
+from dashboard.core import formatting as fmt
+from dashboard.core.access import ALL_ROWS, Scope
+from dashboard.core.filters import Filters
+from dashboard.engine import page_reads
+from dashboard.metrics.definitions import METRICS_BY_KEY
+from dashboard.review import figures as review
 
 # (filters, by, metrics read or None for all) → compute_kpis' frame
 KpiFunction = Callable[[Filters, tuple[str, ...], tuple[str, ...] | None], pl.DataFrame]

@@ -1,4 +1,4 @@
-"""`python -m dashboard.serve [--workers N] [streamlit options]`: serve app.py.
+"""`python -m dashboard.serve [--workers N] [streamlit options]`: serve the entry script (dashboard/ui/app.py).
 
 With `--workers N` (or DASHBOARD_WORKERS=N), N Streamlit processes serve the app on
 local ports behind a sticky proxy (dashboard/proxy.py) on the asked port: one Streamlit
@@ -27,7 +27,7 @@ import polars  # noqa: F401
 import vl_convert  # noqa: F401
 from streamlit.web import cli
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
 DEFAULT_PORT = 8501
 START_SECONDS = 90
 
@@ -84,7 +84,7 @@ def serve_workers(count: int, taken: dict[str, str], options: list[str]) -> None
     """Start COUNT Streamlit workers and the sticky proxy in front of them."""
     import uvicorn
 
-    from dashboard import proxy
+    from dashboard.serve import proxy
 
     ports = [free_port() for _ in range(count)]
     procs = [_start_worker(port, options) for port in ports]
@@ -120,7 +120,7 @@ def serve_workers(count: int, taken: dict[str, str], options: list[str]) -> None
 
 
 def main() -> None:
-    """Run `streamlit run app.py` with the given options, or N of them behind the proxy."""
+    """Run `streamlit run dashboard/ui/app.py` with OPTIONS, or N of them behind the proxy."""
     workers, taken, options = split_options(sys.argv[1:])
     if workers > 1:
         serve_workers(workers, taken, options)

@@ -7,12 +7,11 @@ import io
 from pathlib import Path
 
 import polars as pl
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-from dashboard import config
+from dashboard.core import config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

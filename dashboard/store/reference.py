@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection, Engine, select
 
-from dashboard import schema
+from dashboard.store import schema
 
 PILOT_FILE = Path(__file__).resolve().parent / "pilot.toml"
 

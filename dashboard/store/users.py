@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select
 
-from dashboard import schema
-from dashboard.auth import ROLES, User
+from dashboard.core.access import ROLES, User
+from dashboard.store import schema
 
 U = schema.users
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import banner, cache, identity, navigation, sidebar
-from dashboard.auth import ROLE_LABELS, scope_for
+from dashboard.core.access import ROLE_LABELS, scope_for
+from dashboard.ui import banner, cache, identity, navigation, sidebar
 
 st.set_page_config(
     page_title="Centres de contact · tableau de bord",
@@ -38,7 +38,7 @@ pages = {}
 for index, page in enumerate(navigation.pages_for(user.role)):
     # The role's first page is its home, served at the root URL.
     pages.setdefault(page.section, []).append(
-        st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path,
+        st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path,
                 default=index == 0)
     )
 current = st.navigation(pages)

@@ -13,9 +13,9 @@ import html
 
 import streamlit as st
 
-from dashboard import cache
-from dashboard.auth import Scope
-from dashboard.engine import Filters
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.ui import cache
 
 SERVICE_NAME = "Tableau de bord des centres de contact"
 SKIP_LABEL = "Aller au contenu"

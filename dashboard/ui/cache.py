@@ -13,10 +13,13 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import config, db, rollups
-from dashboard import engine as kpi_engine
-from dashboard import users as users_mod
-from dashboard.auth import Scope, User
+from dashboard.core import config
+from dashboard.core.access import Scope, User
+from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import kpis as kpi_engine
+from dashboard.engine import rollups
+from dashboard.store import database as db
+from dashboard.store import users as users_mod
 from queries import agents, meta, overview
 
 if TYPE_CHECKING:
@@ -48,7 +51,7 @@ def _frozen_key(value) -> str:
 # Streamlit hashes a cached function's arguments on every call, value by value: a page
 # render spent about a tenth of its CPU hashing the filters and the metric keys (0.72 ms
 # per call). Their reprs name every field and value: 0.1 ms.
-KEYS = {tuple: _tuple_key, kpi_engine.Filters: _frozen_key, kpi_engine.Overrides: _frozen_key,
+KEYS = {tuple: _tuple_key, Filters: _frozen_key, Overrides: _frozen_key,
         Scope: _frozen_key}
 
 
@@ -120,9 +123,9 @@ def coverage_periods(url: str) -> pl.DataFrame:
 @st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Calcul des indicateurs…")
 def kpis(
     url: str,
-    filters: kpi_engine.Filters,
+    filters: Filters,
     by: tuple[str, ...] = (),
-    overrides: kpi_engine.Overrides | None = None,
+    overrides: Overrides | None = None,
     metrics: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
     """The metrics engine's result for these filters, cached for TTL_SECONDS (METRICS:
@@ -152,7 +155,7 @@ def team_medians(
 
     Callers pass the site of the user's own scope, never one from the request.
     """
-    from dashboard import team
+    from dashboard.engine import team
 
     return team.team_medians(get_engine(url), site, start, end, grain, channels)
 
@@ -162,7 +165,7 @@ LIVE_TTL_SECONDS = 60  # the day in progress, on a wallboard: fresher than TTL_S
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner="Calcul des indicateurs…")
-def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = (),
+def kpis_live(url: str, filters: Filters, by: tuple[str, ...] = (),
               metrics: tuple[str, ...] | None = None) -> pl.DataFrame:
     """As `kpis`, kept one minute only (the Aujourd'hui page and its auto-refresh)."""
     if filters.scope is None:
@@ -171,7 +174,7 @@ def kpis_live(url: str, filters: kpi_engine.Filters, by: tuple[str, ...] = (),
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
-def latest_received_at(url: str, filters: kpi_engine.Filters) -> dt.datetime | None:
+def latest_received_at(url: str, filters: Filters) -> dt.datetime | None:
     """Latest receipt instant (naive UTC) of the contacts FILTERS select."""
     from queries import freshness
 
@@ -200,7 +203,7 @@ def campaigns(url: str) -> pl.DataFrame:
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Comptage des actes…")
-def acts_by_type(url: str, filters: kpi_engine.Filters) -> pl.DataFrame:
+def acts_by_type(url: str, filters: Filters) -> pl.DataFrame:
     """Acts per local day × site × département × act type for FILTERS."""
     from queries import acts_by_type as q_acts_by_type
 
@@ -274,7 +277,7 @@ def quarantine_file(url: str, import_id: int):
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, max_entries=200, show_spinner="Lecture des contacts…")
-def contact_page(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
+def contact_page(url: str, filters: Filters, narrowing: RowFilter,
                  anchor: Anchor | None = None) -> Page:
     """One page of a day's contacts with its count and rank (queries.contact_rows.Page),
     kept one minute like the live figures."""
@@ -287,7 +290,7 @@ def contact_page(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
-def contact_choices(url: str, filters: kpi_engine.Filters) -> DayChoices:
+def contact_choices(url: str, filters: Filters) -> DayChoices:
     """The queues and agents met in the day's contacts FILTERS select (DayChoices)."""
     from queries import contact_rows
 
@@ -298,7 +301,7 @@ def contact_choices(url: str, filters: kpi_engine.Filters) -> DayChoices:
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, max_entries=4, show_spinner=False)
-def contact_export(url: str, filters: kpi_engine.Filters, narrowing: RowFilter,
+def contact_export(url: str, filters: Filters, narrowing: RowFilter,
                    cap: int) -> pl.DataFrame:
     """The first CAP contacts of the day FILTERS and NARROWING select, for the CSV."""
     from queries import contact_rows

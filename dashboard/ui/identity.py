@@ -18,8 +18,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from dashboard import cache, config
-from dashboard.auth import Scope, User, scope_for
+from dashboard.core import config
+from dashboard.core.access import Scope, User, scope_for
+from dashboard.ui import cache
 
 MODES = ("oidc", "header", "demo")
 _USER_KEY = "_dashboard_user"

@@ -3,39 +3,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+# The project root: pages/ sits there, two levels above this entry script's folder (never
+# beside it, or Streamlit would serve pages/ as a version-1 multipage app before the
+# first st.navigation call of the process).
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class PageDef:
     """One page of the app."""
 
-    path: str
+    path: str  # relative to the project root, e.g. "pages/accueil.py"
     title: str
     icon: str
     url_path: str
     roles: tuple[str, ...]
     section: str
 
+    @property
+    def file(self) -> str:
+        """The page's absolute file path, as st.Page, st.page_link and AppTest take it."""
+        return str(ROOT / self.path)
+
 
 MANAGERS = ("supervisor", "national", "admin")
 
 PAGES: tuple[PageDef, ...] = (
-    PageDef("views/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
-    PageDef("views/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
+    PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+    PageDef("pages/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
             "Pilotage du site"),
-    PageDef("views/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
+    PageDef("pages/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
             MANAGERS, "Pilotage du site"),
-    PageDef("views/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
+    PageDef("pages/actes.py", "Actes de gestion", ":material/task_alt:", "actes", MANAGERS,
             "Pilotage du site"),
-    PageDef("views/detail.py", "Détail des contacts", ":material/table_rows:", "detail",
+    PageDef("pages/detail.py", "Détail des contacts", ":material/table_rows:", "detail",
             MANAGERS, "Pilotage du site"),
-    PageDef("views/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
+    PageDef("pages/bilan.py", "Bilan des pilotes", ":material/summarize:", "bilan",
             ("national", "admin"), "Direction nationale"),
-    PageDef("views/effectifs.py", "Effectifs", ":material/groups:", "effectifs",
+    PageDef("pages/effectifs.py", "Effectifs", ":material/groups:", "effectifs",
             ("supervisor", "national", "admin"), "Direction nationale"),
-    PageDef("views/mes_statistiques.py", "Mes statistiques", ":material/person:",
+    PageDef("pages/mes_statistiques.py", "Mes statistiques", ":material/person:",
             "mes-statistiques", ("agent",), "Mon activité"),
-    PageDef("views/donnees.py", "Données", ":material/database:", "donnees", ("admin",),
+    PageDef("pages/donnees.py", "Données", ":material/database:", "donnees", ("admin",),
             "Administration"),
 )
 
@@ -49,3 +60,9 @@ def page_url(role: str, page: PageDef) -> str:
     """The URL path of PAGE for ROLE: its role's first page is served at the root."""
     first = pages_for(role)[0] if pages_for(role) else None
     return "" if page == first else page.url_path
+
+
+def page_file(path: str) -> str:
+    """The absolute file path of the page at PATH ("pages/detail.py"), for st.page_link."""
+    (page,) = [p for p in PAGES if p.path == path]
+    return page.file

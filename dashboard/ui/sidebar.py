@@ -12,10 +12,10 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import cache, identity
-from dashboard import formatting as fmt
-from dashboard.auth import Scope
-from dashboard.engine import Filters
+from dashboard.core import formatting as fmt
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.ui import cache, identity
 
 DEFAULT_DAYS = 28
 CHANNEL_LABELS = {"phone": "Téléphone", "email": "Courriel"}

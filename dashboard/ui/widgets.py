@@ -8,7 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import chart_specs
+from dashboard.charts import specs as chart_specs
 
 Chart = alt.TopLevelMixin | dict  # an Altair chart, or its spec from chart_specs.spec
 

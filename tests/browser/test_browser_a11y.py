@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from dashboard import db as dbmod
-from dashboard import formatting as fmt
-from dashboard import navigation
-from dashboard.auth import Scope
-from dashboard.engine import Filters, compute_kpis
+from dashboard.core import formatting as fmt
+from dashboard.core.access import Scope
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
+from dashboard.store import database as dbmod
+from dashboard.ui import navigation
 from tests.browser.conftest import pick_sidebar_option, screenshot, wait_for_app
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from dashboard.cli import main
+from dashboard.cli.main import main
 
 
 def test_report_opens_offline_with_every_section_and_chart(chromium, demo_db_url, tmp_path):

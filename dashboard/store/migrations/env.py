@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from dashboard.schema import metadata
+from dashboard.store.schema import metadata
 
 config = context.config
 

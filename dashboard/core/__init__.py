@@ -1,0 +1,6 @@
+"""The ground floor: settings (config), who sees which rows (access), what the user asked
+for (filters: Filters, Overrides), local time, working days and French number and date
+formatting.
+
+Used by every other layer; imports nothing from dashboard or queries outside core.
+"""
