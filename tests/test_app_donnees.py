@@ -19,7 +19,7 @@ from dashboard.store import database as dbmod
 from queries import imports
 from queries.imports import expected_days, find_gaps
 
-PAGE = str(Path(__file__).resolve().parent.parent / "views" / "donnees.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "donnees.py")
 HEADER = "contact_id,channel,site,department,received_at,outcome,wait_seconds,answered_at"
 EASTER_MONDAY_2015 = dt.date(2015, 4, 6)
 

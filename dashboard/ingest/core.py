@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.core import config
+from dashboard.engine import rollups
 from dashboard.ingest import load
 from dashboard.ingest import read as reading
 from dashboard.ingest import validate as validation
@@ -330,8 +331,6 @@ def _sessions_reach(conn: Connection, spec: Kind, touched: set) -> dict | None:
     rollups must be recomputed that far even if they now end earlier)."""
     if spec.name != "agent-sessions" or not touched:
         return None
-    from dashboard.engine import rollups
-
     return rollups.session_reach(conn, touched) if rollups.staff_complete(conn) else None
 
 
@@ -344,8 +343,6 @@ def _refresh_rollups(conn: Connection, spec: Kind, touched: set, reach: dict | N
     """
     if not touched:
         return
-    from dashboard.engine import rollups  # the rollups read the metrics and queries packages
-
     if spec.name == "contacts" and rollups.rollups_complete(conn):
         rollups.refresh_rollups(conn, touched)
     elif spec.name in ("agent-sessions", "acts") and rollups.staff_complete(conn):
