@@ -38,6 +38,9 @@ from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import background, page_reads, period_cache, series
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics import definitions as m
+from dashboard.metrics import email as m_email
+from dashboard.metrics import grouping as m_grouping
+from dashboard.metrics import phone as m_phone
 from dashboard.store import database as dbmod
 from dashboard.store import schema
 
@@ -153,7 +156,7 @@ def naive_time(url: str, calls: list[Call]) -> float:
     columns) counts and sums of calls and e-mails, thresholds at the defaults."""
     from sqlalchemy import BigInteger, and_, case, cast
 
-    from dashboard.metrics.definitions import source_columns
+    from dashboard.metrics.grouping import source_columns
     from queries._common import row_conditions
 
     c = schema.contacts
@@ -224,7 +227,8 @@ def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> flo
             rows = rows.filter(pl.col("site") == filters.scope.site)
         if filters.scope is not None and filters.scope.role == "agent":
             rows = rows.filter(pl.col("agent_id") == filters.scope.agent_id)
-        phone = m.with_thresholds(rows.filter(pl.col("channel") == "phone"), sites, defaults)
+        phone = m_grouping.with_thresholds(rows.filter(pl.col("channel") == "phone"), sites,
+                                           defaults)
         emails = rows.filter(pl.col("channel") == "email").with_columns(
             pl.col("answered_at").is_not_null().alias("replied"),
             ((pl.col("answered_at") - pl.col("received_at")) <= m.REPLY_48H)
@@ -234,8 +238,8 @@ def floor_time(raw: pl.DataFrame, sites: pl.DataFrame, calls: list[Call]) -> flo
             .alias("reply_us"))
         campaigns = None
         keyed_by = tuple(d for d in by if d != "campaign")
-        m.phone_stats(m.with_group_keys(phone, keyed_by, campaigns), keyed_by)
-        m.email_stats(m.with_group_keys(emails, keyed_by, campaigns), keyed_by)
+        m_phone.phone_stats(m_grouping.with_group_keys(phone, keyed_by, campaigns), keyed_by)
+        m_email.email_stats(m_grouping.with_group_keys(emails, keyed_by, campaigns), keyed_by)
     return time.perf_counter() - began
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dashboard.metrics import definitions as metrics
 from dashboard.metrics import erlang
+from dashboard.metrics import staffing as m_staffing
 
 
 def scalar_many(calls, interval, aht, target, t) -> list[int]:
@@ -161,7 +161,7 @@ TARGETS = pl.DataFrame(
 
 def scalar_reference(cells, grid, targets) -> pl.DataFrame:
     """required_from_inputs's frame, its `required` and `unknown` solved cell by cell."""
-    out = metrics.required_from_inputs(cells, grid, targets)
+    out = m_staffing.required_from_inputs(cells, grid, targets)
     keys = ["site", "local_date", "local_slot"]
     joined = out.join(cells.select(*keys, "_t"), on=keys, how="left").join(
         grid.select(*keys, "dur_us"), on=keys, how="left").join(targets, on="site", how="left")
@@ -205,7 +205,7 @@ def test_required_from_inputs_matches_the_scalar_functions():
         ("Z", 2, 10, 0.0, 10, 20.0),
     ])
     grid = grid_frame(["C", "A", "Z"], [1, 2, 3, 4, 5, 7])
-    got = metrics.required_from_inputs(cells, grid, TARGETS)
+    got = m_staffing.required_from_inputs(cells, grid, TARGETS)
     expected = scalar_reference(cells, grid, TARGETS)
     assert got.sort("site", "local_slot").equals(expected.sort("site", "local_slot"))
     required = dict(zip(zip(got["site"], got["local_slot"]), got["required"], strict=True))
@@ -222,7 +222,7 @@ def test_required_from_inputs_without_any_handle_time():
         ("C", 2, 0, 0.0, 0, 20.0),
     ])
     grid = grid_frame(["C", "A"], [1, 2])
-    got = metrics.required_from_inputs(cells, grid, TARGETS)
+    got = m_staffing.required_from_inputs(cells, grid, TARGETS)
     expected = scalar_reference(cells, grid, TARGETS)
     assert got.sort("site", "local_slot").equals(expected.sort("site", "local_slot"))
     assert got.filter(pl.col("calls") > 0)["required"].null_count() == 2

@@ -12,6 +12,10 @@ import pytest
 from dashboard.core.config import Thresholds
 from dashboard.core.workdays import add_working_days, french_holidays, is_working_day
 from dashboard.metrics import definitions as m
+from dashboard.metrics import formulas as m_formulas
+from dashboard.metrics import grouping as m_grouping
+from dashboard.metrics import phone as m_phone
+from dashboard.metrics import sessions as m_sessions
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "metrics.md"
 # Metrics the registry adds to the spec's table (documented in their MetricDef): the mean
@@ -34,7 +38,7 @@ def test_registry_is_consistent():
         assert d.unit in {"count", "rate", "seconds", "hours", "ratio", "agents"}, d
         assert d.family in {"phone", "email", "acts", "staffing"}, d
         assert d.definition and d.label
-    assert set(m._formulas()) == set(m.METRIC_KEYS)
+    assert set(m_formulas._formulas()) == set(m.METRIC_KEYS)
     assert {s.merge for s in m.STATS} <= {"sum", "max", "concat", "stock", "span"}
     table = m.metrics_markdown().splitlines()
     assert len(table) == 2 + len(m.METRICS)
@@ -70,7 +74,7 @@ def test_group_key_formats():
         },
         schema={"local_date": pl.Date, "local_slot": pl.Int16, "agent_id": pl.String},
     )
-    keyed = m.with_group_keys(frame, ("day", "week", "month", "slot", "agent"))
+    keyed = m_grouping.with_group_keys(frame, ("day", "week", "month", "slot", "agent"))
     assert keyed.select("day", "week", "month", "slot", "agent").rows() == [
         ("2014-12-29", "2015-W01", "2014-12", "00:00", "a1"),
         ("2016-01-01", "2015-W53", "2016-01", "23:30", None),
@@ -93,7 +97,7 @@ def test_campaign_precedence():
             "department": ["60", "60", "04", "04", "60", "60"],
         }
     )
-    assert m.campaign_names(frame, campaigns).to_list() == [
+    assert m_grouping.campaign_names(frame, campaigns).to_list() == [
         m.HORS_CAMPAGNE, "National", "Local 04", "Local 04", "Late national", "Late national"
     ]
 
@@ -105,9 +109,9 @@ def test_thresholds_override_site_and_default():
         schema={"site": pl.String, "sl_seconds": pl.Int64, "short_abandon_seconds": pl.Int64},
     )
     defaults = Thresholds(sl_seconds=20, short_abandon_seconds=5)
-    got = m.with_thresholds(rows, sites, defaults)
+    got = m_grouping.with_thresholds(rows, sites, defaults)
     assert got.select("sl_s", "short_s").rows() == [(30, 5), (20, 3), (20, 5)]
-    got = m.with_thresholds(rows, sites, defaults, sl_seconds=10)
+    got = m_grouping.with_thresholds(rows, sites, defaults, sl_seconds=10)
     assert got.select("sl_s", "short_s").rows() == [(10, 5), (10, 3), (10, 5)]
 
 
@@ -130,8 +134,8 @@ def test_stage_one_statistics_are_additive():
     """Statistics of two halves merged by their rule give the statistics of the whole."""
     a = _calls([20, 4, 30], ["answered", "abandoned", "abandoned"], [100, 0, 0])
     b = _calls([21, 5, None], ["answered", "abandoned", "deflected"], [50, 0, 0])
-    whole = m.phone_stats(pl.concat([a, b]), ())
-    sa, sb = m.phone_stats(a, ()), m.phone_stats(b, ())
+    whole = m_phone.phone_stats(pl.concat([a, b]), ())
+    sa, sb = m_phone.phone_stats(a, ()), m_phone.phone_stats(b, ())
     for s in m.STATS:
         if s.name not in whole.columns:
             continue
@@ -139,7 +143,7 @@ def test_stage_one_statistics_are_additive():
             assert whole[s.name][0] == sa[s.name][0] + sb[s.name][0], s.name
         elif s.merge == "max":
             assert whole[s.name][0] == max(sa[s.name][0], sb[s.name][0]), s.name
-    k = m.kpis_from_stats(whole, ()).row(0, named=True)
+    k = m_formulas.kpis_from_stats(whole, ()).row(0, named=True)
     assert k["short_abandoned"] == 1  # 4 < 5
     assert k["service_level"] == pytest.approx(1 / (5 - 1))  # 20 <= 20 of 2 + 3 offered
     assert k["max_wait_seconds"] == 30
@@ -158,7 +162,7 @@ def test_stage_two_from_hand_made_statistics():
             "st_logged_us": [7_200_000_000],
         }
     )
-    k = m.kpis_from_stats(stats, ()).row(0, named=True)
+    k = m_formulas.kpis_from_stats(stats, ()).row(0, named=True)
     assert k["offered"] == 9
     assert k["answer_rate"] == pytest.approx(6 / 9)
     assert k["abandon_rate"] == pytest.approx(2 / 8)
@@ -175,12 +179,12 @@ def test_stage_two_from_hand_made_statistics():
     assert k["occupancy"] == pytest.approx(1800 / 7200)
     assert k["handled_per_agent_hour"] == 4.0
     unavailable = m.unavailable_metrics(("queue",))
-    k = m.kpis_from_stats(stats, (), unavailable).row(0, named=True)
+    k = m_formulas.kpis_from_stats(stats, (), unavailable).row(0, named=True)
     assert k["acts"] is None and k["agent_hours"] is None and k["received"] == 10
 
 
 def test_empty_statistics_give_one_row_of_zeros_and_nulls():
-    k = m.kpis_from_stats(pl.DataFrame(), ()).row(0, named=True)
+    k = m_formulas.kpis_from_stats(pl.DataFrame(), ()).row(0, named=True)
     assert k["received"] == 0 and k["backlog"] == 0 and k["agent_hours"] == 0.0
     assert k["answer_rate"] is None and k["median_reply_hours"] is None
 
@@ -225,12 +229,12 @@ def test_sites_with_the_same_hours_share_one_slot_grid_and_get_their_own_rows():
         "opens_at": ["08:30"] * 4, "closes_at": ["19:00", "19:00", "19:00", "16:00"],
         "open_weekdays": ["12345"] * 4})
     start, end = dt.date(2015, 3, 27), dt.date(2015, 3, 31)  # over the spring gap
-    windows = m.open_windows(hours, start, end)
+    windows = m_sessions.open_windows(hours, start, end)
     windows = windows.filter(~((pl.col("site") == "c") & (pl.col("local_date") == end)))
-    grids = m.slot_grids(hours, windows, start, end)
+    grids = m_sessions.slot_grids(hours, windows, start, end)
     for base in (False, True):
         alone = pl.concat([
-            m._slot_grids(hours.filter(pl.col("site") == s),
+            m_sessions._slot_grids(hours.filter(pl.col("site") == s),
                           windows.filter(pl.col("site") == s), start, end)[base]
             for s in "abcd"])
         keys = ["site", "local_date", "local_slot"]
@@ -259,16 +263,16 @@ def test_presence_per_slot_splits_by_the_opening_hours():
                   ("rouen", d, 17, half, True, half),  # open
                   ("rouen", d, 37, 2 * half, True, 2 * half),  # October's doubled hour
                   ("rouen", closed, 17, half, False, 0)])
-    assert m.hours_on_slots(grid)
-    assert not m.hours_on_slots(grid.with_columns(pl.lit(900, pl.Int64).alias("base_us")))
+    assert m_sessions.hours_on_slots(grid)
+    assert not m_sessions.hours_on_slots(grid.with_columns(pl.lit(900, pl.Int64).alias("base_us")))
     slots = pl.DataFrame(
         [("rouen", d, 16, 10), ("rouen", d, 17, 20), ("rouen", d, 37, 30),
          ("rouen", closed, 17, 40), ("rouen", d, 40, 50)],  # slot 40: not in the grid
         schema={"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int16,
                 "logged_us": pl.Int64}, orient="row")
-    hours = m.base_logged_slots(slots, grid, slot_base=False)
+    hours = m_sessions.base_logged_slots(slots, grid, slot_base=False)
     assert hours["base_logged_us"].to_list() == [0, 20, 30, 0, 0]
     # The per-slot base: every slot of an open day.
-    assert m.base_logged_slots(slots, grid, slot_base=True)["base_logged_us"].to_list() == [
-        10, 20, 30, 0, 0]
+    logged = m_sessions.base_logged_slots(slots, grid, slot_base=True)
+    assert logged["base_logged_us"].to_list() == [10, 20, 30, 0, 0]
     assert hours.columns == [*slots.columns, "base_logged_us"]

@@ -15,8 +15,10 @@ from dashboard.core.access import Scope
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import page_reads, period_cache, rollups
 from dashboard.engine.kpis import compute_kpis
-from dashboard.metrics import definitions as m
 from dashboard.metrics import erlang
+from dashboard.metrics import grouping as m_grouping
+from dashboard.metrics import sessions as m_sessions
+from dashboard.metrics import staffing as m_staffing
 from dashboard.store import database as dbmod
 from queries import rollups as q_rollups
 from tests.factories import Rows, hundred_calls, populate
@@ -151,7 +153,7 @@ def test_a_time_base_is_derived_when_first_asked_for_once(db_url, monkeypatch):
     _by_hand(db_url)
     engine = dbmod.get_engine(db_url)
     derived = {"cells_in_base": 0, "logged": []}
-    real_cells, real_logged = m.cells_in_base, m.base_logged_slots
+    real_cells, real_logged = m_staffing.cells_in_base, m_sessions.base_logged_slots
 
     def cells(*args, **kwargs):
         derived["cells_in_base"] += 1
@@ -161,8 +163,8 @@ def test_a_time_base_is_derived_when_first_asked_for_once(db_url, monkeypatch):
         derived["logged"].append(slot_base)
         return real_logged(*args, slot_base=slot_base, **kwargs)
 
-    monkeypatch.setattr(m, "cells_in_base", cells)
-    monkeypatch.setattr(m, "base_logged_slots", logged)
+    monkeypatch.setattr(m_staffing, "cells_in_base", cells)
+    monkeypatch.setattr(m_sessions, "base_logged_slots", logged)
     day = Filters(TUE, TUE, scope=Scope("national"))
     # Aujourd'hui's half-hours: the opening hours' base is never needed.
     per_slot = compute_kpis(engine, day, ("slot",), metrics=page_reads.TEAM)
@@ -229,8 +231,8 @@ def test_cells_in_base_equals_solving_on_that_base():
                           "open_weekdays": ["12345", "123456"], "sl_target": [0.8, 0.9],
                           "sl_seconds": [20, 30]})
     start, end = dt.date(2015, 3, 27), dt.date(2015, 4, 6)  # over the spring change
-    windows = m.open_windows(hours, start, end)
-    grids = m.slot_grids(hours, windows, start, end)
+    windows = m_sessions.open_windows(hours, start, end)
+    grids = m_sessions.slot_grids(hours, windows, start, end)
     keys = ["site", "local_date", "local_slot"]
     both = grids[False].join(grids[True], on=keys, suffix="_slot")
     assert both.height == grids[True].height == grids[False].height
@@ -250,13 +252,13 @@ def test_cells_in_base_equals_solving_on_that_base():
     ).with_columns((pl.col("_n") * 170.0).alias("_h"),
                    pl.col("site").replace_strict({"rouen": 20.0, "lyon": 30.0}).alias("_t"))
     targets = hours.select("site", "sl_target", pl.lit(None, pl.Float64).alias("patience_s"))
-    solved = m.required_from_inputs(cells, grids[True], targets)
-    direct = m.required_from_inputs(cells, grids[False], targets)
-    rebased = m.cells_in_base(solved, grids[False])
+    solved = m_staffing.required_from_inputs(cells, grids[True], targets)
+    direct = m_staffing.required_from_inputs(cells, grids[False], targets)
+    rebased = m_staffing.cells_in_base(solved, grids[False])
     for by in ((), ("site",), ("day",), ("week", "site")):
         assert_frame_equal(
-            m.required_stats(m.with_group_keys(rebased, by), by).sort(pl.all()),
-            m.required_stats(m.with_group_keys(direct, by), by).sort(pl.all()))
+            m_staffing.required_stats(m_grouping.with_group_keys(rebased, by), by).sort(pl.all()),
+            m_staffing.required_stats(m_grouping.with_group_keys(direct, by), by).sort(pl.all()))
     # Cells outside the opening hours were solved once on the slot base: they weigh 0.
     outside = rebased.filter(pl.col("base_us") == 0, pl.col("calls") > 0)
     assert outside.height and not outside["unknown"].any()

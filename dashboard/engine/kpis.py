@@ -22,7 +22,14 @@ from dashboard.core.workdays import HolidayCalendar
 from dashboard.engine import background, period_cache, rollups
 from dashboard.engine.team_period import TeamPeriod, team_period
 from dashboard.metrics import definitions as m
+from dashboard.metrics import email as m_email
+from dashboard.metrics import formulas as m_formulas
+from dashboard.metrics import grouping as m_grouping
+from dashboard.metrics import handled as m_handled
 from dashboard.metrics import medians
+from dashboard.metrics import phone as m_phone
+from dashboard.metrics import sessions as m_sessions
+from dashboard.metrics import staffing as m_staffing
 from dashboard.store import schema
 from queries import acts as q_acts
 from queries import contacts as q_contacts
@@ -63,21 +70,21 @@ def compute_kpis(
     """
     if source not in ("auto", "rollup", "raw"):
         raise ValueError(f"source must be auto, rollup or raw, got {source!r}")
-    by = m.check_by(by)
+    by = m_grouping.check_by(by)
     overrides = overrides or Overrides()
     restricted = set(filters.restricted_dimensions())
     if filters.scope is not None and filters.scope.role == "agent":
         restricted.add("agent")  # an agent's own rows: no team measure
     unavailable = m.unavailable_metrics(by, restricted) | m.unwanted_metrics(metrics)
     team = "required_agents" not in unavailable
-    src = m.source_columns(by)
+    src = m_grouping.source_columns(by)
     phone_src = (*src, "local_date", "local_slot") if team else src
     defaults = config.default_thresholds()
 
     with engine.connect() as conn:
         sites = q_reference.site_settings(conn)
         campaigns = q_reference.campaign_rows(conn) if "campaign" in by else None
-        bounds = m.site_period_bounds(sites, filters.start, filters.end)
+        bounds = m_grouping.site_period_bounds(sites, filters.start, filters.end)
         if bounds.height:
             period_lo, period_hi = bounds["lo"].min(), bounds["hi"].max()
         else:  # no site at all: any instant that surely brackets the local period
@@ -101,11 +108,11 @@ def compute_kpis(
             if calendar is None:  # the default calendar: shared by the page's calls
                 windows = period_cache.shared(
                     engine, ("windows", tuple(hours.rows()), filters.start, filters.end),
-                    lambda: m.open_windows(hours, filters.start, filters.end))
+                    lambda: m_sessions.open_windows(hours, filters.start, filters.end))
             else:
-                windows = m.open_windows(hours, filters.start, filters.end, calendar)
+                windows = m_sessions.open_windows(hours, filters.start, filters.end, calendar)
         wants_hours = "agent_hours" not in unavailable
-        quarters = staff and team and wants_hours and m.windows_on_quarters(windows)
+        quarters = staff and team and wants_hours and m_sessions.windows_on_quarters(windows)
         team_job = None
         if use_rollups:
             thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
@@ -146,7 +153,7 @@ def compute_kpis(
             if quarters and period is not None:
                 presence = period.presence(slot_base)
             elif quarters:
-                presence = m.base_logged_quarters(q_rollups.presence_rows(conn, filters),
+                presence = m_sessions.base_logged_quarters(q_rollups.presence_rows(conn, filters),
                                                   windows, slot_base=slot_base)
             elif agent_days_job is not None:
                 presence = agent_days_job.result(conn)
@@ -157,32 +164,35 @@ def compute_kpis(
         patience = patience() if needs_patience else None
 
     if act_counts is not None:
-        frames.append(m.act_stats(m.with_group_keys(act_counts, by, campaigns), by))
+        keyed = m_grouping.with_group_keys(act_counts, by, campaigns)
+        frames.append(m_handled.act_stats(keyed, by))
     if period is not None:
         grid, cells = period.grid(slot_base), period.required(slot_base)
     elif team:
-        grid = m.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
-        cells = m.required_from_inputs(cells, grid, _targets(hours, patience, overrides, defaults))
+        grid = m_sessions.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
+        cells = m_staffing.required_from_inputs(
+            cells, grid, _targets(hours, patience, overrides, defaults))
     if team:
-        frames.append(m.required_stats(m.with_group_keys(cells, by), by))
+        frames.append(m_staffing.required_stats(m_grouping.with_group_keys(cells, by), by))
     if presence is not None:
-        keyed = m.with_group_keys(presence, by)
-        frames.append(m.session_stats(keyed, by))
+        keyed = m_grouping.with_group_keys(presence, by)
+        frames.append(m_sessions.session_stats(keyed, by))
         if team:
-            frames.append(m.base_logged_stats(keyed, by))
+            frames.append(m_sessions.base_logged_stats(keyed, by))
     if sessions is not None:
-        pieces = m.session_pieces(
+        pieces = m_sessions.session_pieces(
             sessions, sites, filters.start, filters.end,
             by_day=team or bool({"day", "week", "month"} & set(by)), by_slot=slot_base,
         )
-        frames.append(m.session_stats(m.with_group_keys(pieces, by), by))
+        frames.append(m_sessions.session_stats(m_grouping.with_group_keys(pieces, by), by))
         if team:
-            inside = m.base_logged_pieces(pieces, windows, slot_base=slot_base)
-            frames.append(m.base_logged_stats(m.with_group_keys(inside, by), by))
-    stats = m.merge_stats(frames, by)
+            inside = m_sessions.base_logged_pieces(pieces, windows, slot_base=slot_base)
+            frames.append(m_sessions.base_logged_stats(m_grouping.with_group_keys(inside, by), by))
+    stats = m_grouping.merge_stats(frames, by)
     if team:
-        stats = m.attach_base(stats, m.base_stats(m.with_group_keys(grid, by), by), by)
-    return m.kpis_from_stats(stats, by, unavailable)
+        base = m_sessions.base_stats(m_grouping.with_group_keys(grid, by), by)
+        stats = m_staffing.attach_base(stats, base, by)
+    return m_formulas.kpis_from_stats(stats, by, unavailable)
 
 
 def _team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
@@ -241,25 +251,25 @@ def _raw_stats(conn, filters, by, src, phone_src, unavailable, campaigns, sites,
         None if "backlog" in unavailable
         else q_contacts.backlog_rows(conn, filters, src, period_lo)
     )
-    phone = m.with_group_keys(
-        m.with_thresholds(
+    phone = m_grouping.with_group_keys(
+        m_grouping.with_thresholds(
             phone, sites, defaults, overrides.sl_seconds, overrides.short_abandon_seconds
         ),
         by,
         campaigns,
     )
-    emails = m.with_group_keys(m.email_flags(emails, sites, calendar), by, campaigns)
+    emails = m_grouping.with_group_keys(m_email.email_flags(emails, sites, calendar), by, campaigns)
     frames = [
-        m.phone_stats(phone, by),
-        m.email_stats(emails, by),
-        m.handled_stats(phone, emails, followups, by),
+        m_phone.phone_stats(phone, by),
+        m_email.email_stats(emails, by),
+        m_handled.handled_stats(phone, emails, followups, by),
     ]
     if backlog is not None:
         frames.append(
-            m.backlog_stats(backlog, by, sites, filters.start, filters.end, campaigns)
+            m_email.backlog_stats(backlog, by, sites, filters.start, filters.end, campaigns)
         )
-    cells = m.cell_inputs(phone) if team else None
-    return frames, cells, lambda: m.site_patience(phone)
+    cells = m_staffing.cell_inputs(phone) if team else None
+    return frames, cells, lambda: m_phone.site_patience(phone)
 
 
 @dataclass(frozen=True)
@@ -305,9 +315,9 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
     wants_email = not filters.channels or "email" in filters.channels
     backlog_job = None
     if "backlog" not in unavailable and wants_email:
-        keep = m.backlog_level_keys(by)
-        b_src = [c for c in m.source_columns(keep) if c != "channel"]
-        since = m.backlog_since(by, filters.start, filters.end)
+        keep = m_email.backlog_level_keys(by)
+        b_src = [c for c in m_grouping.source_columns(keep) if c != "channel"]
+        since = m_email.backlog_since(by, filters.start, filters.end)
         backlog_job = background.Job(engine, lambda c: q_rollups.backlog_events(
             c, filters, b_src, since))
     # Groupings with the same source columns (Bilan's weeks and campaigns per
@@ -317,14 +327,14 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
         engine, ("sums", filters, read, table.name, thresholds),
         lambda: q_rollups.contact_stats(conn, filters, read, thresholds.sl_sql(),
                                         thresholds.short_sql(), table))
-    keyed = m.with_group_keys(sums, by, campaigns)
+    keyed = m_grouping.with_group_keys(sums, by, campaigns)
     aggs = [pl.col(n).sum() for n in q_rollups.CONTACT_SUMS] + [pl.col("ph_max_wait").max()]
     if by:
         contact = keyed.group_by(list(by)).agg(aggs)
     else:
         contact = keyed.select(aggs) if keyed.height else keyed.select(*q_rollups.CONTACT_SUMS,
                                                                        "ph_max_wait")
-    frames = [m._cast_stats(contact)]
+    frames = [m_grouping.cast_stats(contact)]
     d_src = [c for c in src if c != "channel"]
     if wants_email and "median_reply_hours" not in unavailable:
         frames.append(_reply_medians(conn, filters, by, d_src, campaigns, "channel" in src))
@@ -332,10 +342,10 @@ def _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
         events = backlog_job.result(conn)
         if "channel" in keep:
             events = events.with_columns(pl.lit("email").alias("channel"))
-        events = m.with_group_keys(events, keep)
+        events = m_grouping.with_group_keys(events, keep)
         departments = events.get_column("department").unique().to_list() if (
             "campaign" in by) else []
-        frames.append(m.backlog_from_events(
+        frames.append(m_email.backlog_from_events(
             events.select(*keep, "local_date", "_d"), by, filters.start, filters.end,
             departments, campaigns))
     return frames
@@ -347,7 +357,7 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
     (metrics.windows_on_quarters), the figures of SLOT_BASE derived at once."""
     t = thresholds
     # The slot grids read no database: built in another worker while this one reads.
-    grids_task = background.Task(lambda: m.slot_grids(hours, windows, filters.start,
+    grids_task = background.Task(lambda: m_sessions.slot_grids(hours, windows, filters.start,
                                                       filters.end))
     inputs = q_rollups.cell_inputs(conn, filters, t.short_sql(), baked=t.coarse_ok
                                    ).with_columns(
@@ -356,13 +366,13 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
     patience = None
     if overrides.erlang_a and overrides.patience_seconds is None:
         site_table = q_rollups.pick_table(("site",), filters) if t.coarse_ok else q_rollups.R
-        patience = m.patience_from_stats(m._cast_stats(q_rollups.contact_stats(
+        patience = m_phone.patience_from_stats(m_grouping.cast_stats(q_rollups.contact_stats(
             conn, filters, ("site",), t.sl_sql(), t.short_sql(), site_table)))
     grids = grids_task.result()
     presence, on_slots = None, False
     if quarters:
         # Per half-hour when no slot straddles an opening or closing time: half the rows.
-        on_slots = m.hours_on_slots(grids[False])
+        on_slots = m_sessions.hours_on_slots(grids[False])
         read = q_rollups.presence_slot_rows if on_slots else q_rollups.presence_rows
         # Read in another worker while this one solves the Erlang cells (Polars and
         # NumPy, which release the GIL).
@@ -378,7 +388,7 @@ def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.Da
     def keyed(frame: pl.DataFrame) -> pl.DataFrame:
         if with_channel:
             frame = frame.with_columns(pl.lit("email").alias("channel"))
-        return m.with_group_keys(frame, by, campaigns)
+        return m_grouping.with_group_keys(frame, by, campaigns)
 
     hist = q_rollups.reply_histogram(conn, filters, columns)
     wanted = medians.middle_positions(keyed(hist), by)
@@ -394,9 +404,9 @@ def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.Da
         picked = pl.DataFrame(found, schema={**dict(wanted.select(*by).schema),
                                              "reply_us": pl.Int64}, orient="row")
         if not by:
-            return m._cast_stats(picked.select(pl.col("reply_us").implode().alias(
+            return m_grouping.cast_stats(picked.select(pl.col("reply_us").implode().alias(
                 "em_reply_us")))
-        return m._cast_stats(picked.group_by(list(by)).agg(
+        return m_grouping.cast_stats(picked.group_by(list(by)).agg(
             pl.col("reply_us").alias("em_reply_us")))
     rows = q_rollups.delays_in_bins(conn, filters, columns, medians.bin_ranges(wanted))
     return medians.pick_middles(keyed(rows), wanted, by)

@@ -50,6 +50,10 @@ from dashboard.core import config
 from dashboard.core.filters import Filters
 from dashboard.core.localtime import with_local_columns
 from dashboard.metrics import definitions as m
+from dashboard.metrics import email as m_email
+from dashboard.metrics import grouping as m_grouping
+from dashboard.metrics import handled as m_handled
+from dashboard.metrics import sessions as m_sessions
 from dashboard.store import schema
 from dashboard.store.database import copy_frame
 from queries import contacts as q_contacts
@@ -133,7 +137,7 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     answered = pl.col("outcome") == "answered"
     abandoned = pl.col("outcome") == "abandoned"
     short = (abandoned & (wait < pl.col("_short"))).fill_null(False)
-    phone = m.with_repeat_flags(phone, followups).join(
+    phone = m_handled.with_repeat_flags(phone, followups).join(
         thresholds, on="site", how="left").with_columns(
         pl.lit("phone").alias("channel"),
         pl.min_horizontal(wait, pl.lit(cap + 1)).alias("wait_b"),
@@ -164,8 +168,8 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         *_handled_aggs(),
         zero.alias("replied"), zero.alias("within_48h"), zero.alias("within_5wd"),
     )
-    flagged = m.email_flags(emails, site_rows)
-    flagged = m.with_repeat_flags(flagged, followups).with_columns(
+    flagged = m_email.email_flags(emails, site_rows)
+    flagged = m_handled.with_repeat_flags(flagged, followups).with_columns(
         pl.lit("email").alias("channel"),
         pl.lit(None, pl.Int64).alias("wait_b"),
         pl.col("replied").alias("_handled"),
@@ -357,14 +361,14 @@ def compute_presence(conn: Connection, start: dt.date, end: dt.date,
         site_rows = site_rows.filter(pl.col("site").is_in(list(sites)))
     empty = {t.name: pl.DataFrame(schema={c.name: _DTYPES[c.name] for c in t.c})
              for t in PRESENCE_TABLES}
-    bounds = m.site_period_bounds(site_rows, start, end)
+    bounds = m_grouping.site_period_bounds(site_rows, start, end)
     if bounds.height == 0:
         return empty
     sessions = q_sessions.session_rows(conn, Filters(start, end, sites=sites),
                                        bounds["lo"].min(), bounds["hi"].max())
     if sessions.height == 0:
         return empty
-    pieces = m.session_pieces(sessions, site_rows, start, end, by_day=True, by_slot=True)
+    pieces = m_sessions.session_pieces(sessions, site_rows, start, end, by_day=True, by_slot=True)
     presence = pieces.group_by("site", "local_date", "local_slot", "_g").agg(
         pl.col("logged_us").sum()).rename({"_g": "q_at"})
     slots = presence.group_by("site", "local_date", "local_slot").agg(

@@ -31,7 +31,8 @@ import polars as pl
 
 from dashboard.core import formatting as fmt
 from dashboard.core.config import Thresholds
-from dashboard.metrics import definitions as m
+from dashboard.metrics import formulas as m_formulas
+from dashboard.metrics import grouping as m_grouping
 
 MOVING_WINDOW = 7
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -347,7 +348,7 @@ def weekday_slot_profile(frame: pl.DataFrame, start: dt.date, end: dt.date) -> p
     summed = keyed.group_by("weekday", "slot").agg(
         pl.col(k).fill_null(0).sum().alias(stat) for k, stat in _PHONE_COUNT_STATS.items()
     )
-    rates = m.kpis_from_stats(
+    rates = m_formulas.kpis_from_stats(
         summed.with_columns(pl.col("weekday").cast(pl.String)), ["weekday", "slot"]
     ).select(
         pl.col("weekday").cast(pl.Int8), "slot", "offered", "answer_rate"
@@ -378,7 +379,7 @@ def acts_per_period(rows: pl.DataFrame, grain: str, by: str) -> pl.DataFrame:
     The period key follows the engine's key format for GRAIN (day, week or month);
     `date` is the period's first day.
     """
-    keyed = m.with_group_keys(rows, [grain]).rename({grain: "period"})
+    keyed = m_grouping.with_group_keys(rows, [grain]).rename({grain: "period"})
     out = keyed.group_by("period", by).agg(pl.col("n").sum())
     return with_period_start(out, grain, "period").select("period", "date", by, "n").sort(
         "date", by

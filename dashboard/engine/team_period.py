@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from dashboard.metrics import definitions as m
+from dashboard.metrics import sessions as m_sessions
+from dashboard.metrics import staffing as m_staffing
 
 
 class TeamPeriod:
@@ -48,7 +49,7 @@ class TeamPeriod:
         if slot_base:
             return self._solved
         # Solved once on the slot base, which holds the opening hours' (cells_in_base).
-        return self._once("cells", False, lambda: m.cells_in_base(self._solved,
+        return self._once("cells", False, lambda: m_staffing.cells_in_base(self._solved,
                                                                   self.grids[False]))
 
     def presence(self, slot_base: bool) -> pl.DataFrame | None:
@@ -73,13 +74,13 @@ def team_period(
 
     FIRST: the time base (slot_base) whose figures are derived at once, in the worker that
     reads the period (dashboard.background), rather than by the caller asking for them."""
-    solved = m.required_from_inputs(inputs, grids[True], targets)
+    solved = m_staffing.required_from_inputs(inputs, grids[True], targets)
     rows = None if presence is None else presence()
 
     def presence_in(slot_base: bool) -> pl.DataFrame:
         if on_slots:
-            return m.base_logged_slots(rows, grids[False], slot_base=slot_base)
-        return m.base_logged_quarters(rows, windows, slot_base=slot_base)
+            return m_sessions.base_logged_slots(rows, grids[False], slot_base=slot_base)
+        return m_sessions.base_logged_quarters(rows, windows, slot_base=slot_base)
 
     period = TeamPeriod(grids, solved, None if presence is None else presence_in)
     if first is not None:

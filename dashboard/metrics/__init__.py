@@ -1,6 +1,8 @@
-"""Pure Polars: the formulas of spec/metrics.md, each declared once, grouped by subject
-(phone, e-mail and backlog, acts, sessions and time bases, staffing), with Erlang C and A
-(erlang) and the team medians (medians).
+"""Pure Polars: the formulas of spec/metrics.md, each declared once. The registry
+(definitions: METRICS, STATS, what a grouping cannot measure), then by subject: grouping,
+phone, email (and the backlog), handled (handled contacts, repeats, acts), sessions
+(logged-in time and time bases), staffing (Erlang requirements; Erlang C and A in
+erlang), formulas (stage 2: statistics → KPIs), and the team medians (medians).
 
 No database, no Streamlit: frames in, frames out. May import dashboard.core only.
 """

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from dashboard.metrics import definitions as m
+from dashboard.metrics.grouping import cast_stats
 
 _ALL = "_all"  # a constant key, so that "no grouping" is one group like any other
 
@@ -50,8 +50,8 @@ def pick_middles(rows: pl.DataFrame, wanted: pl.DataFrame, by: Sequence[str]) ->
         ranked.select(*keys, "reply_bin", "pos", "reply_us"),
         on=[*keys, "reply_bin", "pos"], how="inner", nulls_equal=True)
     if not by:
-        return m._cast_stats(picked.select(pl.col("reply_us").implode().alias("em_reply_us")))
-    return m._cast_stats(picked.group_by(list(by)).agg(pl.col("reply_us").alias("em_reply_us")))
+        return cast_stats(picked.select(pl.col("reply_us").implode().alias("em_reply_us")))
+    return cast_stats(picked.group_by(list(by)).agg(pl.col("reply_us").alias("em_reply_us")))
 
 
 def bin_ranges(wanted: pl.DataFrame, limit: int = 400) -> list[tuple[int, object, object]]:
