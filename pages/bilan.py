@@ -25,7 +25,7 @@ filters = sidebar.page_filters()
 
 st.title("Bilan des pilotes")
 coverage = report.perimeter_coverage(cache.coverage_periods(url), filters)
-campaigns = cache.review_campaigns(url)
+campaigns = cache.campaigns(url)
 site_names = dict(zip(coverage["site"], coverage["site_name"]))
 dept_names = dict(zip(coverage["department"], coverage["department_name"]))
 dept_labels = {code: f"{code} {name}" for code, name in dept_names.items()}

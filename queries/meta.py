@@ -14,14 +14,6 @@ def get_meta(conn: Connection, key: str) -> str | None:
     return conn.execute(select(M.c.value).where(M.c.key == key)).scalar_one_or_none()
 
 
-def set_meta(conn: Connection, key: str, value: str) -> None:
-    """Store VALUE under KEY (insert or replace)."""
-    if get_meta(conn, key) is None:
-        conn.execute(M.insert().values(key=key, value=value))
-    else:
-        conn.execute(M.update().where(M.c.key == key).values(value=value))
-
-
 def is_demo_database(conn: Connection) -> bool:
     """True when the pilot simulation built this database."""
     return get_meta(conn, "demo") is not None

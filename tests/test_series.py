@@ -146,9 +146,8 @@ def test_target_met_and_activity():
     assert series.has_activity({"offered": 0, "emails_received": 0, "acts": 1})
 
 
-def test_agents_per_slot_is_the_engine_figure_or_agent_hours_times_two():
+def test_agents_per_slot_is_the_engine_figure():
     hours = pl.DataFrame({"slot": ["09:00", "09:30"], "agent_hours": [2.5, None]})
-    assert series.agents_per_slot(hours)["agents"].to_list() == [5.0, None]
     both = hours.with_columns(pl.Series("agents_logged_in", [4.0, None]))
     assert series.agents_per_slot(both)["agents"].to_list() == [4.0, None]
 

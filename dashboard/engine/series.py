@@ -14,8 +14,7 @@ draw on top of it lives here, each with its rule written down:
 - **weekday × half-hour profile**: calls offered per occurrence of the weekday in the
   period (calendar days, so a Monday without calls counts as 0), and the answer rate of
   the summed counts — applied by the metrics module's own formula, never rewritten here;
-- **agents per slot**: `agents_logged_in` of the engine (an older engine without it: the
-  agent hours of the half-hour × 2, the mean number of agents logged in during 30 min);
+- **agents per slot**: `agents_logged_in` of the engine;
 - **acts per period**: acts per type bucketed by day / ISO week / month with the same
   keys as the engine's dimensions.
 """
@@ -270,14 +269,10 @@ def has_activity(row: Mapping) -> bool:
 def agents_per_slot(frame: pl.DataFrame) -> pl.DataFrame:
     """Engine rows by slot plus `agents`, the mean number of agents logged in per half-hour.
 
-    The engine's `agents_logged_in` when the registry has it (null where it cannot be
-    measured: a filter on département or channel, a closed day); with an engine that
-    predates it, the slot's `agent_hours` × 2 (hours logged in during 30 minutes / 0.5 h),
-    the same figure on an ordinary open day.
+    The engine's `agents_logged_in` (null where it cannot be measured: a filter on
+    département or channel, a closed day).
     """
-    if "agents_logged_in" in frame.columns:
-        return frame.with_columns(pl.col("agents_logged_in").cast(pl.Float64).alias("agents"))
-    return frame.with_columns((pl.col("agent_hours").cast(pl.Float64) * 2).alias("agents"))
+    return frame.with_columns(pl.col("agents_logged_in").cast(pl.Float64).alias("agents"))
 
 
 def slot_label(slot: int) -> str:

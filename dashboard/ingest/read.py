@@ -25,7 +25,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -48,17 +47,6 @@ DELIMITERS = (",", ";", "\t")
 
 class ReadError(Exception):
     """The file cannot be read as a whole; the message is one line."""
-
-
-@dataclass
-class RawTable:
-    """A file read whole as text: columns named as in its header, plus LINE and READ_ERROR."""
-
-    frame: pl.DataFrame
-    columns: list[str]
-    format: str  # "csv" | "parquet"
-    delimiter: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -147,16 +135,6 @@ def open_table(path: Path | str, encoding: str = "utf-8",
     if b"\x00" in head:
         raise ReadError(f"{path.name} is neither a CSV nor a Parquet file (binary content)")
     return _CsvReader(path, encoding, delimiter)
-
-
-def read_table(path: Path | str, encoding: str = "utf-8") -> RawTable:
-    """Read PATH whole (small files, tests); the importer streams with open_table."""
-    with open_table(path, encoding) as reader:
-        parts = list(reader.batches())
-        frame = (pl.concat(parts, how="vertical") if parts
-                 else _empty(reader.columns))
-        return RawTable(frame=frame, columns=reader.columns, format=reader.format,
-                        delimiter=reader.delimiter)
 
 
 def _empty(columns: list[str]) -> pl.DataFrame:

@@ -374,10 +374,6 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
     )
 
 
-def _key_columns(kind: Kind) -> list[str]:
-    return [c for c in kind.key if c != "source"]
-
-
 def _reasons(frame: pl.DataFrame) -> pl.DataFrame:
     reason = pl.when(pl.col("__detail").is_null()).then(pl.col("__category")).otherwise(
         pl.concat_str([pl.col("__category"), pl.lit(": "), pl.col("__detail")])

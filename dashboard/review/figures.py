@@ -300,12 +300,6 @@ def rate_reading(frame: pl.DataFrame, key: str, names: Mapping[str, str],
 # ------------------------------------------------------------------------- staffing
 
 
-def slot_minutes(slot: str) -> int:
-    """'09:30' → 570."""
-    hours, minutes = slot.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def profile(slots: pl.DataFrame) -> pl.DataFrame:
     """KPIs by `slot` → the half-hours from the first to the last with calls, agents
     logged in or a requirement (the active part of the day), in slot order."""

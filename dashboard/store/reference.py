@@ -6,7 +6,6 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
-import polars as pl
 from sqlalchemy import Connection, Engine, select
 
 from dashboard.store import schema
@@ -64,14 +63,6 @@ def load_reference(engine: Engine, path: Path = PILOT_FILE) -> dict[str, int]:
     data = read_reference(path)
     with engine.begin() as conn:
         return upsert_reference(conn, data)
-
-
-def site_frame(conn: Connection) -> pl.DataFrame:
-    """All sites with their time zone, hours and targets."""
-    rows = conn.execute(select(schema.sites).order_by(schema.sites.c.code)).mappings().all()
-    if not rows:
-        return pl.DataFrame(schema=[c.name for c in schema.sites.columns])
-    return pl.DataFrame([dict(r) for r in rows])
 
 
 def site_timezones(conn: Connection) -> dict[str, str]:

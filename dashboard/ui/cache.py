@@ -216,14 +216,6 @@ def acts_by_type(url: str, filters: Filters) -> pl.DataFrame:
 # --- Direction nationale pages (Bilan, Effectifs) ------------------------------------
 
 
-@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
-def review_campaigns(url: str) -> pl.DataFrame:
-    """Campaigns (name, inclusive start and end dates, département or null), for the review."""
-    from queries import reference
-
-    with get_engine(url).connect() as conn:
-        return reference.campaign_rows(conn)
-
 
 @st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner=False)
 def staffing_sites(url: str) -> pl.DataFrame:
