@@ -37,7 +37,7 @@ def peak_mb():
 
 IMPORT = PEAK + """
 import sys
-from dashboard import db as dbmod, reference
+from dashboard.store import database as dbmod, reference
 from dashboard.ingest import ingest_file
 url, path = sys.argv[1], sys.argv[2]
 dbmod.upgrade(url)
