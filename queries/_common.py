@@ -11,6 +11,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dashboard.core.filters import Filters
 
+
+class MissingScope(ValueError):
+    """A query was asked for rows without saying whose (Filters.scope is None)."""
+
+
 # Filter field → column name, for the tables that carry that column.
 _FILTER_COLUMNS = {
     "sites": "site",
@@ -118,15 +123,20 @@ def row_conditions(
     table: Table, filters: Filters, *, fields: Sequence[str] = tuple(_FILTER_COLUMNS)
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions: the non-date filters in FIELDS that TABLE can obey, then the
-    user's row scope (always, whatever FIELDS says)."""
+    user's row scope (always, whatever FIELDS says).
+
+    Every query that reads rows by a Filters comes here: a Filters without a Scope is
+    refused, so no reader can forget it (trusted callers pass access.ALL_ROWS)."""
+    if filters.scope is None:
+        raise MissingScope("rows are read within a Scope: the user's, or ALL_ROWS for a "
+                           "trusted caller")
     conds: list[ColumnElement[bool]] = []
     for field in fields:
         values = getattr(filters, field)
         column = _FILTER_COLUMNS[field]
         if values and column in table.c:
             conds.append(table.c[column].in_(list(values)))
-    if filters.scope is not None:
-        conds.extend(filters.scope.conditions(table))
+    conds.extend(filters.scope.conditions(table))
     return conds
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.store import database as dbmod
@@ -15,7 +16,8 @@ D = dt.date(2015, 4, 7)  # a Tuesday
 
 
 def kpis(url, start=D, end=D, by=(), **filters):
-    return compute_kpis(dbmod.get_engine(url), Filters(start, end, **filters), by)
+    filters = Filters(start, end, **{"scope": ALL_ROWS, **filters})
+    return compute_kpis(dbmod.get_engine(url), filters, by)
 
 
 def test_acts_promotion_and_repeat_contacts(db_url):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.store import database as dbmod
@@ -13,7 +14,8 @@ from tests.factories import Rows
 
 
 def kpis(url, start, end, by=(), **filters):
-    return compute_kpis(dbmod.get_engine(url), Filters(start, end, **filters), by)
+    filters = Filters(start, end, **{"scope": ALL_ROWS, **filters})
+    return compute_kpis(dbmod.get_engine(url), filters, by)
 
 
 def one(url, start, end, **filters) -> dict:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics.definitions import METRIC_KEYS
@@ -16,7 +17,8 @@ D = dt.date(2015, 4, 2)  # a Thursday, no holiday
 
 
 def kpis(url, start=D, end=D, by=(), overrides=None, **filters):
-    return compute_kpis(dbmod.get_engine(url), Filters(start, end, **filters), by, overrides)
+    filters = Filters(start, end, **{"scope": ALL_ROWS, **filters})
+    return compute_kpis(dbmod.get_engine(url), filters, by, overrides)
 
 
 def one(url, **kw) -> dict:

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from dashboard.core.access import Scope
+from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics import erlang
@@ -25,7 +25,8 @@ TEAM = ("agents_logged_in", "required_agents", "staffing_gap")
 
 
 def kpis(url, start=TUE, end=TUE, by=(), overrides=None, **filters):
-    return compute_kpis(dbmod.get_engine(url), Filters(start, end, **filters), by, overrides)
+    filters = Filters(start, end, **{"scope": ALL_ROWS, **filters})
+    return compute_kpis(dbmod.get_engine(url), filters, by, overrides)
 
 
 def rows_by(frame, *keys):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics.definitions import DIMENSIONS, HORS_CAMPAGNE, METRIC_KEYS
@@ -14,7 +15,8 @@ from tests.factories import Rows
 
 
 def kpis(url, start, end, by=(), **filters):
-    return compute_kpis(dbmod.get_engine(url), Filters(start, end, **filters), by)
+    filters = Filters(start, end, **{"scope": ALL_ROWS, **filters})
+    return compute_kpis(dbmod.get_engine(url), filters, by)
 
 
 def test_contacts_near_midnight_utc_fall_on_their_local_day(db_url):

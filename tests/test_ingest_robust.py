@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.ingest import ingest_file, load
 from dashboard.ingest import read as reading
 from dashboard.store import database as dbmod
@@ -297,7 +298,7 @@ def test_an_import_keeps_complete_rollups_exact(db_url, tmp_path):
               + [call(i, day=6) for i in range(40, 60)])
     report = ingest_file(db_url, "contacts", write(tmp_path / "n2.csv", night2), source="acd")
     assert report.touched == {("rouen", dt.date(2015, 3, d)) for d in (2, 5, 6)}
-    filters = Filters(dt.date(2015, 3, 1), dt.date(2015, 3, 31))
+    filters = Filters(dt.date(2015, 3, 1), dt.date(2015, 3, 31), scope=ALL_ROWS)
     for by in ((), ("day",), ("site", "channel")):
         raw = compute_kpis(engine, filters, by, source="raw")
         roll = compute_kpis(engine, filters, by, source="rollup")

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.engine import rollups
 from dashboard.engine.kpis import compute_kpis
@@ -80,7 +81,7 @@ def test_median_reply_time_through_the_engine(db_url):
                    department=dept, agent="a1" if site == "rouen" else "c1")
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
-    period = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1))
+    period = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1), scope=ALL_ROWS)
     for source in ("rollup", "raw"):
         by_site = compute_kpis(engine, period, ("site",), source=source)
         assert dict(by_site.select("site", "median_reply_hours").iter_rows()) == {
@@ -90,6 +91,7 @@ def test_median_reply_time_through_the_engine(db_url):
         assert dict(by_dept.select("department", "median_reply_hours").iter_rows()) == {
             "27": 26.5, "28": 6.0, "76": 1.5}
         # Per agent the counts come from the delays themselves (no agent in the histogram).
-        one = compute_kpis(engine, Filters(period.start, period.end, agents=("a1",)), (),
+        one = compute_kpis(engine, Filters(period.start, period.end, agents=("a1",),
+                                           scope=ALL_ROWS), (),
                            source=source)
         assert one["median_reply_hours"][0] == 2.5

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.config import Thresholds
 from dashboard.core.workdays import add_working_days, french_holidays, is_working_day
 from dashboard.metrics import definitions as m
@@ -201,19 +202,21 @@ def test_unavailable_metrics_rules():
 def test_filters_are_hashable_and_checked():
     from dashboard.core.filters import Filters, Overrides
 
-    f = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), sites=["rouen"], channels="phone")
+    f = Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), sites=["rouen"], channels="phone",
+                scope=ALL_ROWS)
     assert f.sites == ("rouen",) and f.channels == ("phone",)
     assert hash(f) == hash(Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2), ("rouen",),
-                                   channels=("phone",)))
+                                   channels=("phone",), scope=ALL_ROWS))
     assert f.restricted_dimensions() == {"site", "channel"}
     assert Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1),
-                   channels=("phone", "email")).restricted_dimensions() == frozenset()
+                   channels=("phone", "email"),
+       scope=ALL_ROWS).restricted_dimensions() == frozenset()
     with pytest.raises(ValueError, match="before"):
-        Filters(dt.date(2015, 4, 2), dt.date(2015, 4, 1))
+        Filters(dt.date(2015, 4, 2), dt.date(2015, 4, 1), scope=ALL_ROWS)
     with pytest.raises(ValueError, match="channel"):
-        Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1), channels=("fax",))
+        Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 1), channels=("fax",), scope=ALL_ROWS)
     with pytest.raises(TypeError):
-        Filters(dt.datetime(2015, 4, 1), dt.date(2015, 4, 1))
+        Filters(dt.datetime(2015, 4, 1), dt.date(2015, 4, 1), scope=ALL_ROWS)
     with pytest.raises(ValueError):
         Overrides(sl_seconds=-1)
     assert hash(Overrides(20, 5)) == hash(Overrides(20, 5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.core.access import Scope
+from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters
 from dashboard.store import database as dbmod
 from queries import acts_by_type, freshness, site_targets
@@ -28,14 +28,15 @@ def test_acts_by_type_counts_per_local_day_department_and_type(db_url):
     rows = Rows(db_url)
     _acts(rows)
     with dbmod.get_engine(db_url).connect() as conn:
-        out = acts_by_type.acts_by_type(conn, Filters(D(2015, 5, 11), D(2015, 5, 11)))
+        out = acts_by_type.acts_by_type(conn, Filters(D(2015, 5, 11), D(2015, 5, 11),
+                                                      scope=ALL_ROWS))
         assert out.rows() == [
             (D(2015, 5, 11), "chartres", "28", "attestation", 1),
             (D(2015, 5, 11), "rouen", "04", "remise_gracieuse", 1),
             (D(2015, 5, 11), "rouen", "60", "attestation", 2),
         ]
         two_days = Filters(D(2015, 5, 11), D(2015, 5, 12), departments=("60",),
-                           agents=("r1",))
+                           agents=("r1",), scope=ALL_ROWS)
         assert acts_by_type.acts_by_type(conn, two_days).rows() == [
             (D(2015, 5, 11), "rouen", "60", "attestation", 1),
             (D(2015, 5, 12), "rouen", "60", "attestation", 1),

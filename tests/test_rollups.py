@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import func, select, text
 
 from dashboard.cli.main import main
-from dashboard.core.access import Scope
+from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import period_cache, rollups
 from dashboard.engine.kpis import compute_kpis
@@ -49,7 +49,7 @@ def _random_cases(rnd: random.Random, first: dt.date, last: dt.date, values: dic
             overrides = Overrides(sl_seconds=rnd.choice([None, 0, 7, 20, 60, 120]),
                                   short_abandon_seconds=rnd.choice([None, 0, 3, 5, 30, 121]),
                                   erlang_a=rnd.random() < 0.3)
-        yield Filters(start, end, **kw), by, overrides
+        yield Filters(start, end, scope=ALL_ROWS, **kw), by, overrides
 
 
 def _values(engine) -> dict:
@@ -76,7 +76,7 @@ def test_rollups_match_raw_on_the_demo(demo_db_url):
     engine = dbmod.get_engine(demo_db_url)
     with engine.connect() as conn:
         assert rollups.rollups_complete(conn)  # build_demo leaves them complete
-    year = Filters(dt.date(2015, 1, 1), dt.date(2015, 12, 31))
+    year = Filters(dt.date(2015, 1, 1), dt.date(2015, 12, 31), scope=ALL_ROWS)
     for by in ((), ("site",), ("day", "slot"), ("week", "department"),
                ("campaign", "department"), ("site", "agent"), ("channel", "queue")):
         _same(engine, year, by)
@@ -142,7 +142,8 @@ def test_refresh_changes_exactly_the_days_touched(db_url):
     # Chartres' day is untouched; waits above the cap share one bin.
     assert after.filter(pl.col("site") == "chartres")["wait_b"].to_list() == [
         schema.WAIT_CAP + 1]
-    _same(engine, Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2)), ("day", "site"))
+    _same(engine, Filters(dt.date(2015, 4, 1), dt.date(2015, 4, 2),
+                          scope=ALL_ROWS), ("day", "site"))
 
 
 def test_cell_rollup_holds_each_half_hours_raw_figures(db_url):
@@ -203,13 +204,14 @@ def test_slot_groupings_read_the_cell_rollup(db_url, tables_read):
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
     read = tables_read
-    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in (("slot",), ("day", "slot"), ("site", "slot"), ("week", "slot")):
         read.clear()
         period_cache.clear()  # the Erlang cells are shared between the calls otherwise
         _same(engine, month, by)
         assert sum("rollup_cells" in tables for tables in read) == 2, (by, read)  # sums, cells
-    for filters, by in ((Filters(month.start, month.end, channels=("phone",)), ("slot",)),
+    for filters, by in ((Filters(month.start, month.end, channels=("phone",),
+                                 scope=ALL_ROWS), ("slot",)),
                         (month, ("department", "slot")), (month, ("channel", "slot"))):
         read.clear()
         _same(engine, filters, by)
@@ -223,15 +225,16 @@ def test_departement_groupings_read_the_rollup_without_queues(db_url, tables_rea
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
     read = tables_read
-    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for filters, by in ((month, ("department",)), (month, ("week", "department")),
                         (month, ("site", "channel", "department")),
-                        (Filters(month.start, month.end, departments=("60",)), ("day",))):
+                        (Filters(month.start, month.end, departments=("60",),
+                                 scope=ALL_ROWS), ("day",))):
         read.clear()
         _same(engine, filters, by)
         assert {"rollup_dept_days"} in read, (filters, by, read)
     for filters, by in ((month, ("queue", "department")), (month, ("department", "slot")),
-                        (Filters(month.start, month.end, queues=("particuliers",)),
+                        (Filters(month.start, month.end, queues=("particuliers",), scope=ALL_ROWS),
                          ("department",))):
         read.clear()
         _same(engine, filters, by)
@@ -246,7 +249,7 @@ def test_agent_groupings_read_the_agent_cells(db_url, tables_read):
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
     read = tables_read
-    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     with engine.connect() as conn:
         agent = conn.execute(select(schema.contacts.c.agent_id).where(
             schema.contacts.c.agent_id.is_not(None)).limit(1)).scalar()
@@ -254,7 +257,8 @@ def test_agent_groupings_read_the_agent_cells(db_url, tables_read):
             schema.contacts.c.agent_id == agent).limit(1)).scalar()
     own = Filters(month.start, month.end, scope=Scope("agent", site=site, agent_id=agent))
     for filters, by in ((month, ("site", "agent")), (month, ("agent",)), (own, ()),
-                        (own, ("day",)), (Filters(month.start, month.end, agents=(agent,)),
+                        (own, ("day",)), (Filters(month.start, month.end, agents=(agent,),
+                                                  scope=ALL_ROWS),
                                           ("week",))):
         read.clear()
         _same(engine, filters, by)
@@ -262,8 +266,9 @@ def test_agent_groupings_read_the_agent_cells(db_url, tables_read):
     by_agent = compute_kpis(engine, month, ("agent",), source="rollup")
     assert by_agent.filter(pl.col("agent").is_null())["abandoned"].item() > 0
     for filters, by in ((month, ("agent", "channel")), (month, ("agent", "department")),
-                        (Filters(month.start, month.end, channels=("phone",)), ("agent",)),
-                        (Filters(month.start, month.end, queues=("particuliers",)),
+                        (Filters(month.start, month.end, channels=("phone",),
+                                 scope=ALL_ROWS), ("agent",)),
+                        (Filters(month.start, month.end, queues=("particuliers",), scope=ALL_ROWS),
                          ("agent",))):
         read.clear()
         _same(engine, filters, by)
@@ -287,7 +292,7 @@ def test_half_hours_alone_share_the_day_and_half_hour_read_on_sqlite(db_url, mon
 
     monkeypatch.setattr(q_rollups, "fetch", spy)
     period_cache.clear()
-    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    month = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in (("slot",), ("day", "slot")):
         _same(engine, month, by)
     if engine.dialect.name == "sqlite":
@@ -329,7 +334,7 @@ def test_a_rebuild_leaves_postgresql_tables_vacuumed(pg_url):
 
 def test_thresholds_beyond_the_cap_take_the_raw_path(demo_db_url):
     engine = dbmod.get_engine(demo_db_url)
-    filters = Filters(dt.date(2015, 3, 1), dt.date(2015, 3, 31))
+    filters = Filters(dt.date(2015, 3, 1), dt.date(2015, 3, 31), scope=ALL_ROWS)
     over = Overrides(sl_seconds=schema.WAIT_CAP + 1)
     with pytest.raises(ValueError, match="raw"):
         compute_kpis(engine, filters, (), over, source="rollup")

@@ -9,6 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import select, update
 
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.engine import rollups
 from dashboard.engine.kpis import compute_kpis
@@ -73,7 +74,7 @@ def test_the_engine_reads_the_staff_rollups(db_url):
     populate(Rows(db_url))
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
-    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     before = {by: compute_kpis(engine, period, by) for by in (("day",), ("site", "agent"))}
     assert before[("day",)]["agent_hours"].sum() > 0
     assert before[("day",)]["acts"].sum() == 60
@@ -96,7 +97,7 @@ def test_opening_hours_off_the_quarter_take_the_raw_sessions(db_url):
     with engine.begin() as conn:
         conn.execute(update(schema.sites).where(schema.sites.c.code == "rouen")
                      .values(opens_at="08:10", closes_at="16:55"))
-    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in ((), ("site",), ("day", "site"), ("slot",)):
         _same(engine, period, by)
 
@@ -121,7 +122,7 @@ def test_presence_is_read_per_half_hour_when_the_hours_allow(db_url, monkeypatch
         real = getattr(q_rollups, name)
         monkeypatch.setattr(q_rollups, name, lambda c, f, real=real, name=name: (
             read.append(name), real(c, f))[1])
-    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in ((), ("site",), ("day",), ("slot",), ("day", "slot"), ("week", "site")):
         _same(engine, period, by)
     assert set(read) == {"presence_slot_rows" if grain == "slots" else "presence_rows"}
@@ -175,7 +176,7 @@ def test_imports_keep_the_staff_rollups_exact(db_url, tmp_path, rebuilt):
     assert report.updated == 1
     with engine.connect() as conn:
         assert rollups.staff_complete(conn) is rebuilt
-    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in ((), ("day",), ("day", "slot"), ("site", "agent"), ("agent", "day"),
                ("week", "site"), ("department",)):
         _same(engine, period, by, "rollup" if rebuilt else "auto")
@@ -192,7 +193,7 @@ def test_wanted_metrics_are_those_of_the_full_computation(db_url, source):
     populate(Rows(db_url))
     engine = dbmod.get_engine(db_url)
     rollups.rebuild(engine)
-    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20))
+    period = Filters(dt.date(2015, 3, 27), dt.date(2015, 4, 20), scope=ALL_ROWS)
     for by in GROUPS:
         full = compute_kpis(engine, period, by, source=source)
         for wanted in SUBSETS:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from dashboard.core.access import Scope
+from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import page_reads, period_cache, rollups
 from dashboard.engine.kpis import compute_kpis
@@ -181,7 +181,7 @@ def test_a_time_base_is_derived_when_first_asked_for_once(db_url, monkeypatch):
 def test_a_write_is_seen_by_the_next_call(db_url, reads, monkeypatch):
     rows = _by_hand(db_url)
     engine = dbmod.get_engine(db_url)
-    day = Filters(TUE, TUE)
+    day = Filters(TUE, TUE, scope=ALL_ROWS)
     before = compute_kpis(engine, day, ("slot",))
     compute_kpis(engine, day, ())
     assert reads["cell_inputs"] == 1
@@ -200,7 +200,7 @@ def test_a_write_is_seen_by_the_next_call(db_url, reads, monkeypatch):
     compute_kpis(engine, day, ())
     assert reads["cell_inputs"] == 3
     monkeypatch.setattr(period_cache, "TTL_SECONDS", 30.0)
-    compute_kpis(engine, Filters(TUE, TUE, sites=("rouen",)), ())
+    compute_kpis(engine, Filters(TUE, TUE, sites=("rouen",), scope=ALL_ROWS), ())
     assert reads["cell_inputs"] == 4
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.options import db_option, resolve_db
 from dashboard.core import formatting
-from dashboard.core.access import present_agents, scope_for
+from dashboard.core.access import ALL_ROWS, present_agents, scope_for
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics.definitions import DIMENSIONS, METRICS
@@ -156,7 +156,7 @@ def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, s
                 f"no dashboard schema in {engine.url.render_as_string()}: "
                 "run `python -m dashboard db upgrade` first"
             )
-        scope = None
+        scope = ALL_ROWS  # no --as-user: the operator reads every row
         if as_user is not None:
             with engine.connect() as conn:
                 user = users_mod.active_user(conn, as_user)
@@ -168,8 +168,7 @@ def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, s
             channels=chans, queues=_codes(queues), agents=_codes(agents), scope=scope,
         )
         frame = compute_kpis(engine, filters, dims, overrides)
-        if scope is not None:
-            frame = present_agents(frame, scope)
+        frame = present_agents(frame, scope)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc

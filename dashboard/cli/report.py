@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.kpis import BadArgument, _codes, _date, _OneLineErrors
 from dashboard.cli.options import db_option, resolve_db
-from dashboard.core.access import scope_for
+from dashboard.core.access import ALL_ROWS, scope_for
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.review import report as report_mod
@@ -48,7 +48,7 @@ def report(start, end, sites, out, db_url, as_user) -> None:
             raise click.ClickException(
                 f"no dashboard schema in {engine.url.render_as_string()}: "
                 "run `python -m dashboard db upgrade` first")
-        scope = None
+        scope = ALL_ROWS  # no --as-user: the operator reads every row
         with engine.connect() as conn:
             if as_user is not None:
                 user = users_mod.active_user(conn, as_user)

@@ -27,8 +27,9 @@ class Filters:
     channels: tuple[str, ...] = ()  # "phone", "email"
     queues: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
-    # The user's row scope; None only for trusted callers (the CLI without --as-user,
-    # tests). The web app always sets it (dashboard.cache refuses filters without one).
+    # The reader's row scope. Every query requires it (queries._common.row_conditions):
+    # the user's in the web app, access.ALL_ROWS for trusted callers (the CLI without
+    # --as-user, the rollup refresh, tests). None only until a caller sets it.
     scope: Scope | None = None
 
     def __post_init__(self) -> None:

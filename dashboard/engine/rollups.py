@@ -47,6 +47,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from dashboard.core import config
+from dashboard.core.access import ALL_ROWS
 from dashboard.core.filters import Filters
 from dashboard.core.localtime import with_local_columns
 from dashboard.metrics import definitions as m
@@ -110,7 +111,7 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     the ones recorded in app_meta, else the sites' own)."""
     baked = baked if baked is not None else baked_thresholds(conn)
 
-    filters = Filters(start, end, sites=sites)
+    filters = Filters(start, end, sites=sites, scope=ALL_ROWS)
     site_rows = q_reference.site_settings(conn)
     phone = q_contacts.phone_rows(conn, filters, _DIMS)
     emails = q_contacts.email_rows(conn, filters, _DIMS)
@@ -364,7 +365,7 @@ def compute_presence(conn: Connection, start: dt.date, end: dt.date,
     bounds = m_grouping.site_period_bounds(site_rows, start, end)
     if bounds.height == 0:
         return empty
-    sessions = q_sessions.session_rows(conn, Filters(start, end, sites=sites),
+    sessions = q_sessions.session_rows(conn, Filters(start, end, sites=sites, scope=ALL_ROWS),
                                        bounds["lo"].min(), bounds["hi"].max())
     if sessions.height == 0:
         return empty

@@ -130,8 +130,6 @@ def kpis(
 ) -> pl.DataFrame:
     """The metrics engine's result for these filters, cached for TTL_SECONDS (METRICS:
     the ones the page reads, None for all)."""
-    if filters.scope is None:
-        raise ValueError("the web app never reads figures without the user's scope")
     return kpi_engine.compute_kpis(get_engine(url), filters, by, overrides, metrics=metrics)
 
 
@@ -168,8 +166,6 @@ LIVE_TTL_SECONDS = 60  # the day in progress, on a wallboard: fresher than TTL_S
 def kpis_live(url: str, filters: Filters, by: tuple[str, ...] = (),
               metrics: tuple[str, ...] | None = None) -> pl.DataFrame:
     """As `kpis`, kept one minute only (the Aujourd'hui page and its auto-refresh)."""
-    if filters.scope is None:
-        raise ValueError("the web app never reads figures without the user's scope")
     return kpi_engine.compute_kpis(get_engine(url), filters, by, metrics=metrics)
 
 
@@ -178,8 +174,6 @@ def latest_received_at(url: str, filters: Filters) -> dt.datetime | None:
     """Latest receipt instant (naive UTC) of the contacts FILTERS select."""
     from queries import freshness
 
-    if filters.scope is None:
-        raise ValueError("the web app never reads figures without the user's scope")
     with get_engine(url).connect() as conn:
         return freshness.latest_received_at(conn, filters)
 
@@ -207,8 +201,6 @@ def acts_by_type(url: str, filters: Filters) -> pl.DataFrame:
     """Acts per local day × site × département × act type for FILTERS."""
     from queries import acts_by_type as q_acts_by_type
 
-    if filters.scope is None:
-        raise ValueError("the web app never reads figures without the user's scope")
     with get_engine(url).connect() as conn:
         return q_acts_by_type.acts_by_type(conn, filters)
 
@@ -275,8 +267,6 @@ def contact_page(url: str, filters: Filters, narrowing: RowFilter,
     kept one minute like the live figures."""
     from queries import contact_rows
 
-    if filters.scope is None:
-        raise ValueError("the web app never reads rows without the user's scope")
     with get_engine(url).connect() as conn:
         return contact_rows.read_page(conn, filters, narrowing, anchor)
 
@@ -286,8 +276,6 @@ def contact_choices(url: str, filters: Filters) -> DayChoices:
     """The queues and agents met in the day's contacts FILTERS select (DayChoices)."""
     from queries import contact_rows
 
-    if filters.scope is None:
-        raise ValueError("the web app never reads rows without the user's scope")
     with get_engine(url).connect() as conn:
         return contact_rows.day_choices(conn, filters)
 
@@ -298,7 +286,5 @@ def contact_export(url: str, filters: Filters, narrowing: RowFilter,
     """The first CAP contacts of the day FILTERS and NARROWING select, for the CSV."""
     from queries import contact_rows
 
-    if filters.scope is None:
-        raise ValueError("the web app never reads rows without the user's scope")
     with get_engine(url).connect() as conn:
         return contact_rows.export_rows(conn, filters, narrowing, cap)
