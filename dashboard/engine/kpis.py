@@ -1,9 +1,10 @@
-"""The metrics engine: filters in, one row of KPIs per group out.
+"""The KPI engine: filters in, one row of KPIs per group out.
 
 Pages, exports and the CLI call `compute_kpis`; it runs the named queries of `queries/`
 (bound parameters only) and hands their frames to the pure formulas of
-`dashboard.metrics`. Filters and Overrides are frozen and hashable, so Streamlit can
-cache on them (pass the database URL, never the engine, to `st.cache_data`).
+`dashboard.metrics`. Filters and Overrides (dashboard.core.filters) are frozen and
+hashable, so Streamlit can cache on them (pass the database URL, never the SQLAlchemy
+engine, to `st.cache_data`).
 """
 
 from __future__ import annotations
@@ -56,143 +57,202 @@ def compute_kpis(
     not computed; the wanted ones are exactly what a full computation gives.
 
     SOURCE: "rollup" reads the contacts' statistics from the rollup tables
-    (dashboard.rollups), "raw" aggregates the raw contacts; "auto" (the default) takes
-    the rollups when a full rebuild has marked them complete and they can answer exactly
-    (default holiday calendar, thresholds within schema.WAIT_CAP), else the raw rows;
-    team presence and acts likewise come from the staff rollups unless SOURCE is "raw"
-    (presence: when the opening hours fall on quarter hours). Both give the same
+    (dashboard.engine.rollups), "raw" aggregates the raw contacts; "auto" (the default)
+    takes the rollups when a full rebuild has marked them complete and they can answer
+    exactly (default holiday calendar, thresholds within schema.WAIT_CAP), else the raw
+    rows; team presence and acts likewise come from the staff rollups unless SOURCE is
+    "raw" (presence: when the opening hours fall on quarter hours). Both give the same
     figures (tests/test_rollups.py).
 
     From the rollups, the team measures' statistics per site × day × half-hour (Erlang
     cells, time bases, presence) depend on the filters only, not on BY: they are
     computed once and shared by the calls grouping the same filters differently
-    (dashboard.team_period, dashboard.period_cache).
+    (dashboard.engine.team_period, dashboard.engine.period_cache).
+
+    Three steps, each readable alone: `plan` (what the arguments ask for),
+    `read_inputs` (every database read, the sources chosen by what the database holds)
+    and `compute` (pure Polars: the metrics package's formulas).
     """
     if source not in ("auto", "rollup", "raw"):
         raise ValueError(f"source must be auto, rollup or raw, got {source!r}")
+    wanted = plan(filters, by, overrides, metrics)
+    with engine.connect() as conn:
+        inputs = read_inputs(engine, conn, filters, wanted, calendar, source)
+    return compute(filters, wanted, inputs)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a compute_kpis call asks for, decided from its arguments alone."""
+
+    by: tuple[str, ...]
+    overrides: Overrides
+    defaults: config.Thresholds
+    unavailable: frozenset[str]  # metrics left null: unmeasurable or not wanted
+    team: bool  # the team measures (Erlang, time bases) are wanted and measurable
+    wants_hours: bool  # logged-in time is wanted
+    slot_base: bool  # the time base is the half-hour (grouped by slot)
+    src: tuple[str, ...]  # the source columns BY is computed from
+    phone_src: tuple[str, ...]  # the calls' columns: SRC, plus day and slot for Erlang
+
+
+def plan(filters: Filters, by: Sequence[str], overrides: Overrides | None,
+         metrics: Sequence[str] | None) -> Plan:
+    """The Plan of a compute_kpis call (ValueError for an unknown dimension)."""
     by = m_grouping.check_by(by)
-    overrides = overrides or Overrides()
     restricted = set(filters.restricted_dimensions())
     if filters.scope is not None and filters.scope.role == "agent":
         restricted.add("agent")  # an agent's own rows: no team measure
     unavailable = m.unavailable_metrics(by, restricted) | m.unwanted_metrics(metrics)
     team = "required_agents" not in unavailable
     src = m_grouping.source_columns(by)
-    phone_src = (*src, "local_date", "local_slot") if team else src
-    defaults = config.default_thresholds()
+    return Plan(
+        by=by, overrides=overrides or Overrides(), defaults=config.default_thresholds(),
+        unavailable=frozenset(unavailable), team=team,
+        wants_hours="agent_hours" not in unavailable, slot_base="slot" in by, src=src,
+        phone_src=(*src, "local_date", "local_slot") if team else src)
 
-    with engine.connect() as conn:
-        sites = q_reference.site_settings(conn)
-        campaigns = q_reference.campaign_rows(conn) if "campaign" in by else None
-        bounds = m_grouping.site_period_bounds(sites, filters.start, filters.end)
-        if bounds.height:
-            period_lo, period_hi = bounds["lo"].min(), bounds["hi"].max()
-        else:  # no site at all: any instant that surely brackets the local period
-            period_lo = dt.datetime.combine(filters.start, dt.time()) - dt.timedelta(days=1)
-            period_hi = dt.datetime.combine(filters.end, dt.time()) + dt.timedelta(days=2)
 
-        sl_map, short_map = _site_thresholds(sites, defaults, overrides)
-        exact = calendar is None and _within_cap(sl_map, short_map, defaults, overrides)
-        if source == "rollup" and not exact:
-            raise ValueError("the rollups cannot answer exactly with a custom calendar or "
-                             f"thresholds above {schema.WAIT_CAP} s: use source='raw'")
-        use_rollups = source == "rollup" or (
-            source == "auto" and exact and rollups.rollups_complete(conn))
-        cells = patience = period = None
-        # Team presence and acts: from the staff rollups when complete and exact.
-        staff = source != "raw" and rollups.staff_complete(conn)
-        slot_base = "slot" in by
-        hours = windows = None
-        if team:
-            hours = _team_sites(q_staffing.site_hours(conn), filters)
-            if calendar is None:  # the default calendar: shared by the page's calls
-                windows = period_cache.shared(
-                    engine, ("windows", tuple(hours.rows()), filters.start, filters.end),
-                    lambda: m_sessions.open_windows(hours, filters.start, filters.end))
-            else:
-                windows = m_sessions.open_windows(hours, filters.start, filters.end, calendar)
-        wants_hours = "agent_hours" not in unavailable
-        quarters = staff and team and wants_hours and m_sessions.windows_on_quarters(windows)
-        team_job = None
-        if use_rollups:
-            thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
-            if team:
-                # The same for every grouping of these filters: computed once, shared by
-                # the calls of a page while fresh (dashboard.period_cache), and read
-                # beside the contact sums (dashboard.background).
-                key = ("team", filters, overrides, defaults, thresholds, tuple(sites.rows()),
-                       tuple(hours.rows()), quarters)
-                team_job = background.Job(engine, lambda c: period_cache.shared(
-                    engine, key, lambda: _rollup_team(
-                        c, filters, overrides, defaults, thresholds, hours, windows,
-                        quarters, slot_base)))
-        # Reads independent of the contact sums, begun beside them (dashboard.background).
-        act_job = agent_days_job = None
-        if "acts" not in unavailable:
-            acts_table = q_rollups.acts_table(src, filters) if staff else None
-            act_job = background.Job(engine, lambda c: (
-                q_rollups.act_counts(c, filters, src, acts_table) if acts_table is not None
-                else q_acts.act_counts(c, filters, src)))
-        if wants_hours and staff and not team and not slot_base:
-            agent_days_job = background.Job(
-                engine, lambda c: q_rollups.agent_day_rows(c, filters, src))
-        if use_rollups:
-            frames = _rollup_stats(engine, conn, filters, by, src, unavailable, campaigns,
-                                   thresholds)
+@dataclass
+class Inputs:
+    """What the database gave for a Plan, before the formulas of stage 2."""
+
+    sites: pl.DataFrame
+    campaigns: pl.DataFrame | None
+    frames: list[pl.DataFrame]  # the contacts' statistics per group (rollups or raw rows)
+    act_counts: pl.DataFrame | None = None
+    period: TeamPeriod | None = None  # the team statistics, shared by the filters' calls
+    hours: pl.DataFrame | None = None  # the team sites' opening hours and targets
+    windows: pl.DataFrame | None = None  # their open windows over the period
+    cells: pl.DataFrame | None = None  # Erlang cell inputs, from the raw rows
+    patience: pl.DataFrame | None = None  # each site's patience, for Erlang A
+    presence: pl.DataFrame | None = None  # logged-in time from the staff rollups
+    sessions: pl.DataFrame | None = None  # raw sessions, when no rollup answers
+
+
+def read_inputs(engine: Engine, conn, filters: Filters, p: Plan,
+         calendar: HolidayCalendar | None, source: str) -> Inputs:
+    """Every read of a compute_kpis call: the rollups when they answer exactly (SOURCE
+    "auto"), the reads that do not depend on the contact sums begun beside them
+    (dashboard.engine.background)."""
+    overrides, defaults = p.overrides, p.defaults
+    sites = q_reference.site_settings(conn)
+    campaigns = q_reference.campaign_rows(conn) if "campaign" in p.by else None
+    bounds = m_grouping.site_period_bounds(sites, filters.start, filters.end)
+    if bounds.height:
+        period_lo, period_hi = bounds["lo"].min(), bounds["hi"].max()
+    else:  # no site at all: any instant that surely brackets the local period
+        period_lo = dt.datetime.combine(filters.start, dt.time()) - dt.timedelta(days=1)
+        period_hi = dt.datetime.combine(filters.end, dt.time()) + dt.timedelta(days=2)
+
+    sl_map, short_map = _site_thresholds(sites, defaults, overrides)
+    exact = calendar is None and _within_cap(sl_map, short_map, defaults, overrides)
+    if source == "rollup" and not exact:
+        raise ValueError("the rollups cannot answer exactly with a custom calendar or "
+                         f"thresholds above {schema.WAIT_CAP} s: use source='raw'")
+    use_rollups = source == "rollup" or (
+        source == "auto" and exact and rollups.rollups_complete(conn))
+    # Team presence and acts: from the staff rollups when complete and exact.
+    staff = source != "raw" and rollups.staff_complete(conn)
+    out = Inputs(sites=sites, campaigns=campaigns, frames=[])
+    if p.team:
+        out.hours = hours = _team_sites(q_staffing.site_hours(conn), filters)
+        if calendar is None:  # the default calendar: shared by the page's calls
+            out.windows = period_cache.shared(
+                engine, ("windows", tuple(hours.rows()), filters.start, filters.end),
+                lambda: m_sessions.open_windows(hours, filters.start, filters.end))
         else:
-            frames, cells, patience = _raw_stats(
-                conn, filters, by, src, phone_src, unavailable, campaigns, sites, team,
-                overrides, defaults, calendar, period_lo)
-        act_counts = None
-        if act_job is not None:
-            act_counts = act_job.result(conn)
-        if team_job is not None:
-            period = team_job.result(conn)
-        presence = sessions = None  # presence: with `base_logged_us` when team
-        if wants_hours:
-            if quarters and period is not None:
-                presence = period.presence(slot_base)
-            elif quarters:
-                presence = m_sessions.base_logged_quarters(q_rollups.presence_rows(conn, filters),
-                                                  windows, slot_base=slot_base)
-            elif agent_days_job is not None:
-                presence = agent_days_job.result(conn)
-            else:
-                sessions = q_sessions.session_rows(conn, filters, period_lo, period_hi)
-        needs_patience = (team and period is None and overrides.erlang_a
-                          and overrides.patience_seconds is None)
-        patience = patience() if needs_patience else None
+            out.windows = m_sessions.open_windows(hours, filters.start, filters.end, calendar)
+    quarters = (staff and p.team and p.wants_hours
+                and m_sessions.windows_on_quarters(out.windows))
+    team_job = None
+    if use_rollups:
+        thresholds = _rollup_thresholds(conn, sites, overrides, defaults, sl_map, short_map)
+        if p.team:
+            # The same for every grouping of these filters: computed once, shared by
+            # the calls of a page while fresh (dashboard.engine.period_cache), and read
+            # beside the contact sums (dashboard.engine.background).
+            key = ("team", filters, overrides, defaults, thresholds, tuple(sites.rows()),
+                   tuple(out.hours.rows()), quarters)
+            team_job = background.Job(engine, lambda c: period_cache.shared(
+                engine, key, lambda: _rollup_team(
+                    c, filters, overrides, defaults, thresholds, out.hours, out.windows,
+                    quarters, p.slot_base)))
+    # Reads independent of the contact sums, begun beside them.
+    act_job = agent_days_job = None
+    if "acts" not in p.unavailable:
+        acts_table = q_rollups.acts_table(p.src, filters) if staff else None
+        act_job = background.Job(engine, lambda c: (
+            q_rollups.act_counts(c, filters, p.src, acts_table) if acts_table is not None
+            else q_acts.act_counts(c, filters, p.src)))
+    if p.wants_hours and staff and not p.team and not p.slot_base:
+        agent_days_job = background.Job(
+            engine, lambda c: q_rollups.agent_day_rows(c, filters, p.src))
+    patience = None
+    if use_rollups:
+        out.frames = _rollup_stats(engine, conn, filters, p.by, p.src, p.unavailable,
+                                   campaigns, thresholds)
+    else:
+        out.frames, out.cells, patience = _raw_stats(
+            conn, filters, p.by, p.src, p.phone_src, p.unavailable, campaigns, sites,
+            p.team, overrides, defaults, calendar, period_lo)
+    if act_job is not None:
+        out.act_counts = act_job.result(conn)
+    if team_job is not None:
+        out.period = team_job.result(conn)
+    if p.wants_hours:
+        if quarters and out.period is not None:
+            out.presence = out.period.presence(p.slot_base)
+        elif quarters:
+            out.presence = m_sessions.base_logged_quarters(
+                q_rollups.presence_rows(conn, filters), out.windows, slot_base=p.slot_base)
+        elif agent_days_job is not None:
+            out.presence = agent_days_job.result(conn)
+        else:
+            out.sessions = q_sessions.session_rows(conn, filters, period_lo, period_hi)
+    if (p.team and out.period is None and overrides.erlang_a
+            and overrides.patience_seconds is None):
+        out.patience = patience()
+    return out
 
-    if act_counts is not None:
-        keyed = m_grouping.with_group_keys(act_counts, by, campaigns)
+
+def compute(filters: Filters, p: Plan, inputs: Inputs) -> pl.DataFrame:
+    """Stage 2 of a compute_kpis call: the Inputs' statistics per group → KPIs (pure)."""
+    by, campaigns, frames = p.by, inputs.campaigns, list(inputs.frames)
+    if inputs.act_counts is not None:
+        keyed = m_grouping.with_group_keys(inputs.act_counts, by, campaigns)
         frames.append(m_handled.act_stats(keyed, by))
-    if period is not None:
-        grid, cells = period.grid(slot_base), period.required(slot_base)
-    elif team:
-        grid = m_sessions.slot_grid(hours, windows, filters.start, filters.end, slot_base=slot_base)
-        cells = m_staffing.required_from_inputs(
-            cells, grid, _targets(hours, patience, overrides, defaults))
-    if team:
+    if inputs.period is not None:
+        grid = inputs.period.grid(p.slot_base)
+        cells = inputs.period.required(p.slot_base)
+    elif p.team:
+        grid = m_sessions.slot_grid(inputs.hours, inputs.windows, filters.start, filters.end,
+                                    slot_base=p.slot_base)
+        cells = m_staffing.required_from_inputs(inputs.cells, grid, _targets(
+            inputs.hours, inputs.patience, p.overrides, p.defaults))
+    if p.team:
         frames.append(m_staffing.required_stats(m_grouping.with_group_keys(cells, by), by))
-    if presence is not None:
-        keyed = m_grouping.with_group_keys(presence, by)
+    if inputs.presence is not None:
+        keyed = m_grouping.with_group_keys(inputs.presence, by)
         frames.append(m_sessions.session_stats(keyed, by))
-        if team:
+        if p.team:
             frames.append(m_sessions.base_logged_stats(keyed, by))
-    if sessions is not None:
+    if inputs.sessions is not None:
         pieces = m_sessions.session_pieces(
-            sessions, sites, filters.start, filters.end,
-            by_day=team or bool({"day", "week", "month"} & set(by)), by_slot=slot_base,
+            inputs.sessions, inputs.sites, filters.start, filters.end,
+            by_day=p.team or bool({"day", "week", "month"} & set(by)), by_slot=p.slot_base,
         )
         frames.append(m_sessions.session_stats(m_grouping.with_group_keys(pieces, by), by))
-        if team:
-            inside = m_sessions.base_logged_pieces(pieces, windows, slot_base=slot_base)
-            frames.append(m_sessions.base_logged_stats(m_grouping.with_group_keys(inside, by), by))
+        if p.team:
+            inside = m_sessions.base_logged_pieces(pieces, inputs.windows,
+                                                   slot_base=p.slot_base)
+            frames.append(m_sessions.base_logged_stats(m_grouping.with_group_keys(inside, by),
+                                                       by))
     stats = m_grouping.merge_stats(frames, by)
-    if team:
+    if p.team:
         base = m_sessions.base_stats(m_grouping.with_group_keys(grid, by), by)
         stats = m_staffing.attach_base(stats, base, by)
-    return m_formulas.kpis_from_stats(stats, by, unavailable)
+    return m_formulas.kpis_from_stats(stats, by, p.unavailable)
 
 
 def _team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
