@@ -5,7 +5,7 @@ view; the "year" variant makes the same calls over a full year, every site. Time
 
 - cold: new engine and empty process caches (Streamlit's cache cleared), rollups read;
   the median of COLD_RUNS such runs;
-- warm: the same calls again through dashboard.cache (st.cache_data, as the app serves);
+- warm: the same calls again through dashboard.ui.cache (st.cache_data, as the app serves);
 - db_warm: the same calls again bypassing every result cache, the shared period's
   included (database buffers warm);
 - naive: the same stage-1 aggregation (phone and e-mail statistics per group) done by the

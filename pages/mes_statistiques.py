@@ -1,7 +1,7 @@
 """Mes statistiques: the agent's own figures against the anonymous median of its site's team.
 
 Own figures are read with the agent's own scope; the team median comes from
-dashboard.team, which returns medians only (no agent row), withheld below MIN_AGENTS.
+dashboard.engine.team, which returns medians only (no agent row), withheld below MIN_AGENTS.
 """
 
 import streamlit as st

@@ -229,7 +229,7 @@ def data_gaps(conn: Connection, until: dt.date | None = None, from_rollups: bool
               ) -> pl.DataFrame:
     """Runs of days a site was open and covering départements but has no contacts of a
     channel, per site and channel (see find_gaps): days not in the site's
-    `open_weekdays`, French public holidays (dashboard.workdays) and days outside its
+    `open_weekdays`, French public holidays (dashboard.core.workdays) and days outside its
     coverage periods are not expected; a site without coverage periods is expected every
     opening day from its first contact on. FROM_ROLLUPS: see days_with_data."""
     weekdays, periods = _site_calendar(conn)

@@ -1,4 +1,4 @@
-"""The engine's reads of the rollup tables (dashboard.rollups): statistics per group.
+"""The engine's reads of the rollup tables (dashboard.engine.rollups): statistics per group.
 
 Grain of every answer: one row per distinct value of the grouping source columns asked
 for (local date, slot, site, département, channel, queue, agent), never per contact.

@@ -1,9 +1,9 @@
 """Hand-made rows for database tests: contacts, acts, agent sessions and agents.
 
 Times are given as local wall-clock strings of the row's site ("2015-04-30 10:00") and
-turned into UTC with dashboard.localtime (the house rule), or as naive UTC datetimes via
+turned into UTC with dashboard.core.localtime (the house rule), or as naive UTC datetimes via
 the `*_utc` arguments when the UTC instant is what the test is about. `local_date` and
-`local_slot` are always computed by dashboard.localtime, never by hand.
+`local_slot` are always computed by dashboard.core.localtime, never by hand.
 
     rows = Rows(db_url)
     rows.call("2015-04-02 10:00", wait=12, talk=300, wrap=60, agent="a1")

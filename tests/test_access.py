@@ -68,7 +68,7 @@ class Seen:
     """What the app read and offered during the runs of one test."""
 
     def __init__(self) -> None:
-        self.reads: list[tuple[Scope | None, bool]] = []  # (scope, through dashboard.team)
+        self.reads: list[tuple[Scope | None, bool]] = []  # (scope, through dashboard.engine.team)
         self.navigation: list[list[tuple[str, str]]] = []  # [(section, title)] per run
         self.downloads: list[str] = []
         self.deferred: list = []  # files a download button builds only when clicked
@@ -231,7 +231,7 @@ def forbidden_for(user: User, agents: dict[str, tuple[str, str]]) -> set[str]:
 
 def assert_scoped(seen: Seen, user: User) -> None:
     """Every figure was read with USER's scope; the agent's team median through
-    dashboard.team only, with its own site's scope."""
+    dashboard.engine.team only, with its own site's scope."""
     own = scope_for(user)
     assert seen.scopes() <= {own}, f"read with {seen.scopes() - {own}}"
     team_scopes = seen.scopes(team_only=True)

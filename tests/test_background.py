@@ -1,4 +1,4 @@
-"""dashboard.background: jobs read beside the caller, on connections of their own, and a
+"""dashboard.engine.background: jobs read beside the caller, on connections of their own, and a
 caller never waits for a job no worker has begun."""
 
 from __future__ import annotations

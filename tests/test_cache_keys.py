@@ -1,4 +1,4 @@
-"""dashboard.cache: the cached functions' arguments are keyed by their reprs (cheap to
+"""dashboard.ui.cache: the cached functions' arguments are keyed by their reprs (cheap to
 hash), and every field still tells two calls apart."""
 
 from __future__ import annotations

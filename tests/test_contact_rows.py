@@ -1,5 +1,5 @@
 """The contact drill-down's query (queries.contact_rows) and table
-(dashboard.contact_table), on SQLite and PostgreSQL: keyset pages cover every matching
+(dashboard.charts.contact_table), on SQLite and PostgreSQL: keyset pages cover every matching
 row once and in order, the filters and the scope hold, local times are the site's wall
 clock, and the French table shows what it should.
 

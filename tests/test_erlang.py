@@ -1,6 +1,6 @@
 """Erlang C / Erlang A: published values, independent implementations, limits, the CLI.
 
-The reference values here never come from dashboard.erlang itself: they are textbook
+The reference values here never come from dashboard.metrics.erlang itself: they are textbook
 figures, the direct factorial formula in exact rational arithmetic, a generator-matrix
 solution of the birth-death chain, a uniformisation of a waiting caller's chain, and a
 seeded discrete-event simulation of the FIFO queue with impatient callers.

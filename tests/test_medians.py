@@ -1,4 +1,4 @@
-"""Medians of reply delays from bin counts (dashboard.medians, rollup_email_hist): the
+"""Medians of reply delays from bin counts (dashboard.metrics.medians, rollup_email_hist): the
 middle delays picked from a few bins equal the median of all the delays."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""French formatting helpers (dashboard.formatting) used by the CLI table and the pages."""
+"""French formatting helpers (dashboard.core.formatting) used by the CLI table and the pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The review's derived series (dashboard.review) on hand-made frames, and its charts."""
+"""The review's derived series (dashboard.review.figures) on hand-made frames, and its charts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rollups (dashboard.rollups): the engine gives exactly the raw figures from them, a
+"""Rollups (dashboard.engine.rollups): the engine gives exactly the raw figures from them, a
 refresh recomputes exactly the days asked, and the rebuild command fills them."""
 
 from __future__ import annotations

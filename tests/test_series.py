@@ -1,4 +1,4 @@
-"""dashboard.series: derived series of the pages, on hand-made frames with hand-computed
+"""dashboard.engine.series: derived series of the pages, on hand-made frames with hand-computed
 expected values."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The team measures of a period computed once and shared by its groupings
-(dashboard.team_period, dashboard.period_cache): the same figures as each grouping
+(dashboard.engine.team_period, dashboard.engine.period_cache): the same figures as each grouping
 computed on its own and as the raw rows, worked by hand on both databases."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The anonymous team median (dashboard.team): medians worked out by hand, the minimum
+"""The anonymous team median (dashboard.engine.team): medians worked out by hand, the minimum
 team size, and no agent identity in what it returns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The agent's own figures against the anonymous median of its team (see dashboard.team).
+"""The agent's own figures against the anonymous median of its team (see dashboard.engine.team).
 
 Frames in are `dashboard.team.compare` results: a period key (`day` or `week`), `own`,
 `median` and `agents`. Each chart comes with its text alternative (a French table, also

@@ -2,7 +2,7 @@
 moving average and peak days; campaigns side by side by day of campaign; the weekday ×
 half-hour profile of calls.
 
-Frames come from dashboard.series (daily_load, load_totals, peak_days, campaign_days,
+Frames come from dashboard.engine.series (daily_load, load_totals, peak_days, campaign_days,
 weekday_slot_profile); each chart has its reading (one sentence) and its table (French
 text, the chart's text alternative and CSV).
 """

@@ -1,6 +1,6 @@
 """The pilot review: sites and départements side by side, ramp-up, campaign peaks.
 
-Frames come from the metrics engine, shaped by dashboard.review; nothing is computed here
+Frames come from the metrics engine, shaped by dashboard.review.figures; nothing is computed here
 but what is drawn.
 """
 

@@ -1,7 +1,7 @@
 """Team calibration: agents required by Erlang against agents logged in, and the gap.
 
 Frames come from the metrics engine (`required_agents`, `agents_logged_in`,
-`staffing_gap`), shaped by dashboard.review; nothing is computed here but what is drawn.
+`staffing_gap`), shaped by dashboard.review.figures; nothing is computed here but what is drawn.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The day in progress: calls and agents logged in per half-hour; service level per half-hour.
 
-Frames come from the metrics engine grouped by slot, completed by dashboard.series
+Frames come from the metrics engine grouped by slot, completed by dashboard.engine.series
 (`complete_slots`, `agents_per_slot`); nothing is computed here but what is drawn.
 """
 

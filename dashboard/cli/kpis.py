@@ -80,7 +80,7 @@ def to_table(frame: pl.DataFrame, by: Sequence[str]) -> str:
     """KPI frame → a text table for people, in French.
 
     One line per metric (its French label), one column per group, values formatted by
-    dashboard.formatting according to the metric's unit.
+    dashboard.core.formatting according to the metric's unit.
     """
     if by:
         headers = [

@@ -1,4 +1,4 @@
-"""`python -m dashboard rollups …`: the rollup tables the pages read (dashboard.rollups)."""
+"""`python -m dashboard rollups …`: the rollup tables the pages read (dashboard.engine.rollups)."""
 
 from __future__ import annotations
 

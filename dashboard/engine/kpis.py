@@ -444,7 +444,7 @@ def _rollup_team(conn, filters, overrides, defaults, thresholds: _RollupThreshol
 
 def _reply_medians(conn, filters, by, columns, campaigns, with_channel) -> pl.DataFrame:
     """`em_reply_us` per group (its middle reply delays): the bin counts locate the
-    middle ranks, then only the delays of those bins are read (dashboard.medians)."""
+    middle ranks, then only the delays of those bins are read (dashboard.metrics.medians)."""
     def keyed(frame: pl.DataFrame) -> pl.DataFrame:
         if with_channel:
             frame = frame.with_columns(pl.lit("email").alias("channel"))

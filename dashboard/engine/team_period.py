@@ -3,7 +3,7 @@ requirement, the time bases and the agents' presence, from which the engine deri
 team measures of every grouping.
 
 None of them depends on the grouping, so the engine computes them once per period and
-filters, and shares them between the calls of a page (dashboard.period_cache).
+filters, and shares them between the calls of a page (dashboard.engine.period_cache).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def team_period(
     quarter hour.
 
     FIRST: the time base (slot_base) whose figures are derived at once, in the worker that
-    reads the period (dashboard.background), rather than by the caller asking for them."""
+    reads the period (dashboard.engine.background), rather than by the caller asking for them."""
     solved = m_staffing.required_from_inputs(inputs, grids[True], targets)
     rows = None if presence is None else presence()
 

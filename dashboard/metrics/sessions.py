@@ -102,7 +102,7 @@ def open_windows(
     HOURS (queries.staffing.site_hours) carry `site`, `timezone`, `opens_at`, `closes_at`
     (local "HH:MM") and `open_weekdays` (ISO digits, "12345"). A day is open on the site's
     weekdays unless it is a public holiday of CALENDAR (default: France's). Local opening
-    times become UTC by the house rule of dashboard.localtime, so a 23 h or 25 h day keeps
+    times become UTC by the house rule of dashboard.core.localtime, so a 23 h or 25 h day keeps
     its real opening length.
     """
     calendar = calendar or default_calendar()

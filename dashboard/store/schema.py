@@ -231,7 +231,7 @@ app_meta = Table(
 )
 
 # ------------------------------------------------------------------------------ rollups
-# Written only by dashboard.rollups (refresh_rollups / rebuild), read by the engine. Each
+# Written only by dashboard.engine.rollups (refresh_rollups / rebuild), read by the engine. Each
 # row belongs to one (site, local_date) of the contacts it sums, so a day is recomputed by
 # deleting its rows and inserting them again. See docs/scaling.md.
 
@@ -458,7 +458,7 @@ rollup_agent_cells = Table(
 )
 
 
-# Team presence and acts (dashboard.rollups, "staff" rollups). Each row belongs to one
+# Team presence and acts (dashboard.engine.rollups, "staff" rollups). Each row belongs to one
 # (site, local_date), like the contact rollups.
 
 # Grain: site × local date × UTC quarter hour `q_at` (start of a 15-minute piece of UTC

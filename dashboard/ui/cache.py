@@ -149,7 +149,7 @@ def team_medians(
     grain: str = "day",
     channels: tuple[str, ...] = (),
 ) -> pl.DataFrame:
-    """The anonymous team medians of SITE (dashboard.team): medians only, no agent row.
+    """The anonymous team medians of SITE (dashboard.engine.team): medians only, no agent row.
 
     Callers pass the site of the user's own scope, never one from the request.
     """
