@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
 )
 
+from dashboard.core.contact_stats import CONTACT_STATS, ContactStat
 from dashboard.core.filters import Filters
 from dashboard.store import schema
 from queries._common import SOURCE_DTYPES, fetch, row_conditions
@@ -80,15 +81,14 @@ def pick_table(columns: Sequence[str], filters: Filters):
     return schema.rollup_slots if slots else schema.rollup_daily
 
 
-# The columns of rollup_site_slots' grain (rollup_site_days: the same but the slot).
-SITE_GRAIN = frozenset(("local_date", "local_slot", "site", "channel", "outcome"))
-# rollup_dept_days' grain: rollup_daily's without the queue.
-DEPT_GRAIN = frozenset(("local_date", "site", "department", "channel", "outcome"))
-# rollup_cells' grain. Without the slot, rollup_site_days is read instead: a few rows
+# The grains, as the schema declares them (Table.info["grain"]). rollup_site_days' is
+# rollup_site_slots' without the slot; rollup_dept_days' is rollup_daily's without the
+# queue. Without the slot, rollup_site_days is read rather than rollup_cells: a few rows
 # per site and day, fewer than one per half-hour.
-CELL_GRAIN = frozenset(("local_date", "local_slot", "site"))
-# rollup_agent_cells' grain.
-AGENT_CELL_GRAIN = frozenset(("local_date", "site", "agent_id"))
+SITE_GRAIN = frozenset(schema.rollup_site_slots.info["grain"])
+DEPT_GRAIN = frozenset(schema.rollup_dept_days.info["grain"])
+CELL_GRAIN = frozenset(CELLS.info["grain"])
+AGENT_CELL_GRAIN = frozenset(AGENT_CELLS.info["grain"])
 
 
 def contact_stats(
@@ -107,35 +107,7 @@ def contact_stats(
     t = R
     cols = [t.c[name] for name in columns]
     phone = t.c.channel == "phone"
-    email = t.c.channel == "email"
-    answered = and_(phone, t.c.outcome == "answered")
-    abandoned = and_(phone, t.c.outcome == "abandoned")
-
-    def total(cond, value=None):
-        return _sum(cond, value, t)
-
-    long_abandoned = and_(abandoned, R.c.wait_b >= short_s)
-    exprs = {
-        "ph_received": total(phone),
-        "ph_deflected": total(and_(phone, t.c.outcome == "deflected")),
-        "ph_answered": total(answered),
-        "ph_abandoned": total(abandoned),
-        "ph_short_abandoned": total(and_(abandoned, R.c.wait_b < short_s)),
-        "ph_answered_in_sl": total(and_(answered, R.c.wait_b <= sl_s)),
-        "ph_answered_wait_sum": total(answered, t.c.wait_sum),
-        "ph_answered_wait_n": total(answered, t.c.wait_n),
-        "ph_handle_sum": total(answered, t.c.handle_sum),
-        "ph_long_abandon_wait_sum": total(long_abandoned, R.c.wait_sum),
-        "ph_long_abandon_wait_n": total(long_abandoned, R.c.wait_n),
-        "em_received": total(email),
-        "em_replied": total(email, t.c.replied),
-        "em_within_48h": total(email, t.c.within_48h),
-        "em_within_5wd": total(email, t.c.within_5wd),
-        "hd_handled": total(t.c.handled > 0, t.c.handled),
-        "hd_promoted": total(t.c.promoted > 0, t.c.promoted),
-        "hd_with_key": total(t.c.with_key > 0, t.c.with_key),
-        "hd_repeat": total(t.c.repeats > 0, t.c.repeats),
-    }
+    exprs = {s.name: _fine_sum(s, sl_s, short_s) for s in CONTACT_STATS}
     max_wait = func.max(case((t.c.outcome.in_(["answered", "abandoned"]) & phone, t.c.wait_max)))
     stmt = (
         select(*cols, *[e.label(k) for k, e in exprs.items()], max_wait.label("ph_max_wait"))
@@ -148,32 +120,34 @@ def contact_stats(
     return fetch(conn, stmt, sch)
 
 
+# rollup_contacts' column each declared measure sums (its wait rules apply to wait_b).
+_FINE_MEASURE = {"count": "n", "wait": "wait_sum", "wait_n": "wait_n",
+                 "handle": "handle_sum", "replied": "replied", "within_48h": "within_48h",
+                 "within_5wd": "within_5wd", "handled": "handled", "promoted": "promoted",
+                 "with_key": "with_key", "repeats": "repeats"}
+
+
+def _fine_sum(stat: ContactStat, sl_s, short_s):
+    """STAT over rollup_contacts' rows (wait bins), thresholds SL_S and SHORT_S as SQL."""
+    conds = []
+    if stat.channel is not None:
+        conds.append(R.c.channel == stat.channel)
+    if stat.outcomes is not None:
+        conds.append(R.c.outcome.in_(list(stat.outcomes)))
+    if stat.wait == "in_sl":
+        conds.append(R.c.wait_b <= sl_s)
+    elif stat.wait == "short":
+        conds.append(R.c.wait_b < short_s)
+    elif stat.wait == "long":
+        conds.append(R.c.wait_b >= short_s)
+    value = R.c[_FINE_MEASURE[stat.adds]]
+    return _sum(and_(*conds) if conds else value > 0, value, R)
+
+
 # A coarse rollup's columns summed per group, channel and outcome, and what each statistic
-# takes of them: (column, channel, outcomes or None for any).
-_COARSE_SUMS = ("n", "short", "in_sl", "wait_sum", "wait_n", "handle_sum", "long_wait_sum",
-                "long_wait_n", "replied", "within_48h", "within_5wd", "handled", "promoted",
-                "with_key", "repeats")
-_COARSE_STATS = {
-    "ph_received": ("n", "phone", None),
-    "ph_deflected": ("n", "phone", ("deflected",)),
-    "ph_answered": ("n", "phone", ("answered",)),
-    "ph_abandoned": ("n", "phone", ("abandoned",)),
-    "ph_short_abandoned": ("short", "phone", ("abandoned",)),
-    "ph_answered_in_sl": ("in_sl", "phone", ("answered",)),
-    "ph_answered_wait_sum": ("wait_sum", "phone", ("answered",)),
-    "ph_answered_wait_n": ("wait_n", "phone", ("answered",)),
-    "ph_handle_sum": ("handle_sum", "phone", ("answered",)),
-    "ph_long_abandon_wait_sum": ("long_wait_sum", "phone", ("abandoned",)),
-    "ph_long_abandon_wait_n": ("long_wait_n", "phone", ("abandoned",)),
-    "em_received": ("n", "email", None),
-    "em_replied": ("replied", "email", None),
-    "em_within_48h": ("within_48h", "email", None),
-    "em_within_5wd": ("within_5wd", "email", None),
-    "hd_handled": ("handled", None, None),
-    "hd_promoted": ("promoted", None, None),
-    "hd_with_key": ("with_key", None, None),
-    "hd_repeat": ("repeats", None, None),
-}
+# takes of them: (column, channel, outcomes or None for any), from the declarations.
+_COARSE_STATS = {s.name: (s.coarse, s.channel, s.outcomes) for s in CONTACT_STATS}
+_COARSE_SUMS = tuple(dict.fromkeys(s.coarse for s in CONTACT_STATS))
 
 
 def _coarse_stats(conn: Connection, filters: Filters, columns: Sequence[str], t

@@ -48,6 +48,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from dashboard.core import config
 from dashboard.core.access import ALL_ROWS
+from dashboard.core.contact_stats import THRESHOLD_STATS, raw_phone_agg
 from dashboard.core.filters import Filters
 from dashboard.core.localtime import with_local_columns
 from dashboard.metrics import definitions as m
@@ -76,8 +77,8 @@ TABLES = (schema.rollup_contacts, schema.rollup_daily, schema.rollup_slots,
           schema.rollup_cells, schema.rollup_agent_cells, schema.rollup_email_delays,
           schema.rollup_email_hist,
           schema.rollup_email_flow, schema.rollup_email_flow_daily)
-_COARSE = {"rollup_daily": 6, "rollup_slots": 7, "rollup_agents": 5,  # grain columns
-           "rollup_dept_days": 5, "rollup_site_days": 4, "rollup_site_slots": 5}
+_COARSE = ("rollup_daily", "rollup_slots", "rollup_agents", "rollup_dept_days",
+           "rollup_site_days", "rollup_site_slots")  # their grains: Table.info["grain"]
 THRESHOLDS_KEY = "rollup_thresholds"
 _DIMS = ("local_date", "local_slot", "department", "queue", "agent_id")
 TABLE_BY_NAME = {t.name: t for t in (schema.rollup_daily, schema.rollup_slots,
@@ -136,26 +137,22 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
         schema={"site": pl.String, "_sl": pl.Int64, "_short": pl.Int64})
     wait = pl.col("wait_seconds")
     answered = pl.col("outcome") == "answered"
-    abandoned = pl.col("outcome") == "abandoned"
-    short = (abandoned & (wait < pl.col("_short"))).fill_null(False)
     phone = m_handled.with_repeat_flags(phone, followups).join(
         thresholds, on="site", how="left").with_columns(
         pl.lit("phone").alias("channel"),
         pl.min_horizontal(wait, pl.lit(cap + 1)).alias("wait_b"),
         answered.alias("_handled"),
-        (answered & (wait <= pl.col("_sl"))).fill_null(False).alias("_in_sl"),
-        short.alias("_short_f"),
-        pl.when(abandoned & ~short).then(wait).alias("_long_wait"),
     )
-    for name, width in _COARSE.items():
-        grain = [c.name for c in TABLE_BY_NAME[name].c][:width]
+    # The coarse grains' threshold counts, at the baked thresholds, as declared.
+    baked_counts = [raw_phone_agg(s, pl.col("_sl"), pl.col("_short")).alias(s.coarse)
+                    for s in THRESHOLD_STATS]
+    for name in _COARSE:
+        grain = list(TABLE_BY_NAME[name].info["grain"])
         parts = [
             phone.group_by(grain).agg(
                 pl.len().alias("n"), wait.count().alias("wait_n"), wait.sum().alias("wait_sum"),
                 wait.max().alias("wait_max"), pl.col("handle_seconds").sum().alias("handle_sum"),
-                pl.col("_in_sl").sum().alias("in_sl"), pl.col("_short_f").sum().alias("short"),
-                pl.col("_long_wait").sum().alias("long_wait_sum"),
-                pl.col("_long_wait").count().alias("long_wait_n"),
+                *baked_counts,
                 *_handled_aggs(),
                 zero.alias("replied"), zero.alias("within_48h"), zero.alias("within_5wd")),
         ]
@@ -189,14 +186,13 @@ def compute(conn: Connection, start: dt.date, end: dt.date,
     )
     contacts = pl.concat([phone_roll, email_roll], how="vertical_relaxed")
     out_frames = {}
-    for name, width in _COARSE.items():
+    for name in _COARSE:
         table = TABLE_BY_NAME[name]
-        grain = [c.name for c in table.c][:width]
+        grain = list(table.info["grain"])
         emails_coarse = email_roll.group_by(grain).agg(
             pl.col("n").sum(), pl.col("wait_n").sum(), pl.col("wait_sum").sum(),
             pl.col("wait_max").max(), pl.col("handle_sum").sum(),
-            zero.alias("in_sl"), zero.alias("short"), zero.alias("long_wait_sum"),
-            zero.alias("long_wait_n"),
+            *[zero.alias(s.coarse) for s in THRESHOLD_STATS],
             *[pl.col(c).sum() for c in ("handled", "promoted", "with_key", "repeats",
                                         "replied", "within_48h", "within_5wd")])
         out_frames[name] = pl.concat([*coarse[name], emails_coarse], how="vertical_relaxed"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from dashboard.core.contact_stats import PHONE_STATS, raw_phone_agg
 from dashboard.metrics.formulas import _formulas
 from dashboard.metrics.grouping import aggregate, cast_stats, complete_stats
 
@@ -17,28 +18,14 @@ def phone_stats(rows: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 
     ROWS carry `outcome`, `wait_seconds` (null when unknown: counted in the totals, not
     in means, never within the SL nor short), `handle_seconds` (talk + wrap) and the
-    row's thresholds `sl_s`, `short_s`.
+    row's thresholds `sl_s`, `short_s`. The statistics are those of
+    core.contact_stats.PHONE_STATS, as declared there.
     """
     outcome = pl.col("outcome")
     wait = pl.col("wait_seconds")
-    answered = outcome == "answered"
-    abandoned = outcome == "abandoned"
-    short = (abandoned & (wait < pl.col("short_s"))).fill_null(False)
-    long_abandon = abandoned & ~short
-    aggs = [
-        pl.len().alias("ph_received"),
-        (outcome == "deflected").sum().alias("ph_deflected"),
-        answered.sum().alias("ph_answered"),
-        abandoned.sum().alias("ph_abandoned"),
-        short.sum().alias("ph_short_abandoned"),
-        (answered & (wait <= pl.col("sl_s"))).fill_null(False).sum().alias("ph_answered_in_sl"),
-        wait.filter(answered).sum().alias("ph_answered_wait_sum"),
-        wait.filter(answered).count().alias("ph_answered_wait_n"),
-        pl.col("handle_seconds").filter(answered).sum().alias("ph_handle_sum"),
-        wait.filter(long_abandon).sum().alias("ph_long_abandon_wait_sum"),
-        wait.filter(long_abandon).count().alias("ph_long_abandon_wait_n"),
-        wait.filter(answered | abandoned).max().alias("ph_max_wait"),
-    ]
+    aggs = [raw_phone_agg(s, pl.col("sl_s"), pl.col("short_s")) for s in PHONE_STATS]
+    aggs.append(wait.filter((outcome == "answered") | (outcome == "abandoned")).max()
+                .alias("ph_max_wait"))
     return cast_stats(aggregate(rows, by, aggs))
 
 

@@ -29,6 +29,8 @@ from sqlalchemy import (
     true,
 )
 
+from dashboard.core import contact_stats
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -380,9 +382,11 @@ def _baked_rollup(name: str, grain: tuple[str, ...], *, keyed: bool = False) -> 
         Column("within_48h", Integer, nullable=False),
         Column("within_5wd", Integer, nullable=False),
     ]
+    info = {"grain": tuple(grain)}  # read by the refresh and the table choice
     if keyed:
-        return Table(name, metadata, *cols, PrimaryKeyConstraint(*grain), **_CLUSTERED)
-    return Table(name, metadata, *cols, Index(None, "local_date", "site"))
+        return Table(name, metadata, *cols, PrimaryKeyConstraint(*grain), info=info,
+                     **_CLUSTERED)
+    return Table(name, metadata, *cols, Index(None, "local_date", "site"), info=info)
 
 
 # Rollups read over long periods are keyed by their grain, local date first, and on SQLite
@@ -410,12 +414,7 @@ rollup_site_slots = _baked_rollup(
 
 # The contacts' sum statistics (dashboard.metrics STATS) a contact rollup answers; the
 # sums (and not the counts) may pass 2**31 over a long period of one cell.
-CONTACT_SUMS = (
-    "ph_received", "ph_deflected", "ph_answered", "ph_abandoned", "ph_short_abandoned",
-    "ph_answered_in_sl", "ph_answered_wait_sum", "ph_answered_wait_n", "ph_handle_sum",
-    "ph_long_abandon_wait_sum", "ph_long_abandon_wait_n", "em_received", "em_replied",
-    "em_within_48h", "em_within_5wd", "hd_handled", "hd_promoted", "hd_with_key", "hd_repeat",
-)
+CONTACT_SUMS = contact_stats.CONTACT_SUMS  # declared in dashboard.core.contact_stats
 _BIG_SUMS = ("ph_answered_wait_sum", "ph_handle_sum", "ph_long_abandon_wait_sum")
 
 def _picked_sums() -> list[Column]:
@@ -440,6 +439,7 @@ rollup_cells = Table(
     *_picked_sums(),
     PrimaryKeyConstraint("local_date", "local_slot", "site"),
     Index(None, "local_date", "site"),  # one site's days (a supervisor's views, refreshes)
+    info={"grain": ("local_date", "local_slot", "site")},
     **_CLUSTERED,
 )
 
@@ -455,6 +455,7 @@ rollup_agent_cells = Table(
     Column("agent_id", String(64)),
     *_picked_sums(),
     Index(None, "local_date", "site"),
+    info={"grain": ("local_date", "site", "agent_id")},
 )
 
 
