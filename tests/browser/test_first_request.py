@@ -31,9 +31,8 @@ import pytest
 from dashboard.serve.launcher import free_port, healthy
 from dashboard.ui import navigation
 from dashboard.ui.identity import DEFAULT_AUTH_HEADER
-from tests.browser.conftest import chromium  # noqa: F401  (the fixture: Chromium or a skip)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 60
 REFUSAL_TITLE = "Accès non autorisé"
 REFUSAL_MESSAGE = "Votre identifiant n'est pas autorisé à consulter ce tableau de bord"
@@ -99,7 +98,7 @@ def open_first(browser, url: str, headers: dict[str, str] | None = None):
 
 @pytest.mark.parametrize("url_path", ["detail", "aujourdhui", "donnees"])
 def test_first_request_for_a_page_without_identity_gets_the_frames_refusal(
-        url_path, chromium, demo_db_url, tmp_path):  # noqa: F811
+        url_path, chromium, demo_db_url, tmp_path):
     title = _page(url_path).title
     with fresh_server(demo_db_url, tmp_path / "streamlit.log") as base:
         context, pg, errors = open_first(chromium, f"{base}/{url_path}")
@@ -124,7 +123,7 @@ def test_first_request_for_a_page_without_identity_gets_the_frames_refusal(
     ("donnees", "admin", "Administrateur"),
 ])
 def test_first_request_for_a_page_with_a_known_identity_shows_the_page(
-        url_path, login, shown, chromium, demo_db_url, tmp_path):  # noqa: F811
+        url_path, login, shown, chromium, demo_db_url, tmp_path):
     title = _page(url_path).title
     with fresh_server(demo_db_url, tmp_path / "streamlit.log") as base:
         context, pg, errors = open_first(chromium, f"{base}/{url_path}",
