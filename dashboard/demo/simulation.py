@@ -48,7 +48,7 @@ The model, in the order it is computed (site by site, in chunks of days):
    unanswered at the end are `pending`; ~3 % are closed without reply. The simulation
    runs on local wall-clock seconds (nothing happens near the 02:00–03:00 DST changes,
    which fall on Sundays) and timestamps are converted to naive UTC by
-   `dashboard.localtime.localize`; local dates and slots come from `dashboard.localtime`.
+   `dashboard.localtime.localize`; local dates and slots come from `dashboard.core.localtime`.
 4. **Labels.** 2 % of answered calls lose their agent (as real exports do); handled
    contacts are flagged `online_service_promoted` with a probability rising from 20 % to
    45 % over the pilot; 90 % of calls and every e-mail carry a pseudonymous `caller_key`
