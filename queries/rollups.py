@@ -141,6 +141,7 @@ def _fine_sum(stat: ContactStat, sl_s, short_s):
     elif stat.wait == "long":
         conds.append(R.c.wait_b >= short_s)
     value = R.c[_FINE_MEASURE[stat.adds]]
+    # Without a condition every row counts; `value > 0` skips only the rows adding 0.
     return _sum(and_(*conds) if conds else value > 0, value, R)
 
 

@@ -4,27 +4,17 @@ Playwright is missing. Screenshots go to screenshots/ (ignored by git) for peopl
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.browser.server import serving
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -45,36 +35,9 @@ def chromium():
 @pytest.fixture(scope="session")
 def app_url(demo_db_url, tmp_path_factory):
     """Base URL of the app served on the test demo database (demo identity mode)."""
-    port = _free_port()
-    env = dict(os.environ, DASHBOARD_DB_URL=demo_db_url, DASHBOARD_AUTH_MODE="demo",
-               DASHBOARD_SECRETS_FILE=str(tmp_path_factory.getbasetemp() / "none.toml"))
-    log = (tmp_path_factory.getbasetemp() / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start; see {log.name}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving(demo_db_url, tmp_path_factory.getbasetemp() / "streamlit.log",
+                 DASHBOARD_AUTH_MODE="demo") as base:
+        yield base
 
 
 @pytest.fixture

@@ -19,21 +19,14 @@ the same first request can fail either way.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dashboard.serve.launcher import free_port, healthy
 from dashboard.ui import navigation
 from dashboard.ui.identity import DEFAULT_AUTH_HEADER
+from tests.browser.server import serving
 
-ROOT = Path(__file__).resolve().parents[2]
-START_SECONDS = 60
 REFUSAL_TITLE = "Accès non autorisé"
 REFUSAL_MESSAGE = "Votre identifiant n'est pas autorisé à consulter ce tableau de bord"
 # What a page draws: tiles, charts, tables, and what a failing one shows.
@@ -51,33 +44,10 @@ def _page(url_path: str) -> navigation.PageDef:
     return page
 
 
-@contextlib.contextmanager
-def fresh_server(db_url: str, log_path: Path) -> Iterator[str]:
-    """A new `python -m dashboard.serve` process in header mode on DB_URL, one Streamlit
-    process (no worker proxy); yields its base URL once /_stcore/health answers."""
-    port = free_port()
-    env = dict(os.environ, DASHBOARD_DB_URL=db_url, DASHBOARD_AUTH_MODE="header",
-               DASHBOARD_AUTH_HEADER=DEFAULT_AUTH_HEADER, DASHBOARD_WORKERS="1",
-               DASHBOARD_SECRETS_FILE=str(log_path.parent / "none.toml"))
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.serve",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            if not healthy(base, proc, START_SECONDS):
-                pytest.fail(f"streamlit did not start; see {log_path}")
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def fresh_server(db_url: str, log_path: Path):
+    """A new server in header mode on DB_URL; its base URL once it answers."""
+    return serving(db_url, log_path, DASHBOARD_AUTH_MODE="header",
+                   DASHBOARD_AUTH_HEADER=DEFAULT_AUTH_HEADER)
 
 
 def open_first(browser, url: str, headers: dict[str, str] | None = None):
