@@ -1,7 +1,8 @@
-"""`python -m dashboard.serve [--workers N] [streamlit options]`: serve the entry script (dashboard/ui/app.py).
+"""`python -m dashboard.serve [--workers N] [streamlit options]`: serve the entry script
+(dashboard/ui/app.py).
 
 With `--workers N` (or DASHBOARD_WORKERS=N), N Streamlit processes serve the app on
-local ports behind a sticky proxy (dashboard/proxy.py) on the asked port: one Streamlit
+local ports behind a sticky proxy (dashboard/serve/proxy.py) on the asked port: one Streamlit
 process uses about one core whatever the machine has. A worker that stops is started
 again.
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-# The project root: pages/ sits there, two levels above this entry script's folder (never
-# beside it, or Streamlit would serve pages/ as a version-1 multipage app before the
-# first st.navigation call of the process).
-ROOT = Path(__file__).resolve().parents[2]
+# pages/ sits at the project root, never beside the entry script (dashboard/ui/app.py):
+# there Streamlit would serve it as a version-1 multipage app before the process's first
+# st.navigation call, without the frame.
+from dashboard.core.config import ROOT
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,8 @@ class PageDef:
 MANAGERS = ("supervisor", "national", "admin")
 
 PAGES: tuple[PageDef, ...] = (
-    PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS, "Vue d'ensemble"),
+    PageDef("pages/accueil.py", "Accueil", ":material/home:", "accueil", MANAGERS,
+            "Vue d'ensemble"),
     PageDef("pages/aujourdhui.py", "Aujourd'hui", ":material/today:", "aujourdhui", MANAGERS,
             "Pilotage du site"),
     PageDef("pages/campagnes.py", "Campagnes", ":material/stacked_line_chart:", "campagnes",
