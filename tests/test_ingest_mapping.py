@@ -280,6 +280,57 @@ agent_id = { from = ["agent", "backup"] }
     assert (rows["k1"]["agent_id"], rows["k2"]["agent_id"]) == ("B1", "A1")
 
 
+def test_a_translation_reading_a_second_column_and_a_field_kept_for_some_rows(
+        db_url, tmp_path):
+    # HANG without a queue entry ended in the voice server; talk only for served calls.
+    export = ["id,stamp,res,queued,talk",
+              "k1,2015-03-02T09:00:00,AGENT,09:00:10,120",   # answered, talk kept
+              "k2,2015-03-02T09:01:00,HANG,09:01:05,30",     # abandoned: talk dropped
+              "k3,2015-03-02T09:02:00,HANG,,0",              # never queued: ivr
+              "k4,2015-03-02T09:03:00,AGENT,,bad"]           # AGENT: kept, so checked
+    mapping = """
+[constants]
+site = "rouen"
+department = "60"
+channel = "phone"
+wait_seconds = "4"
+[columns]
+contact_id = "id"
+received_at = "stamp"
+outcome = { from = "res", values = { AGENT = "answered", HANG = "abandoned" }, cases = [{ read = "HANG", column = "queued", empty = true, write = "ivr" }] }
+talk_seconds = { from = "talk", format = "%M:%S", keep_if = { column = "res", equals = "AGENT" } }
+"""
+    mapping = mapping.replace('format = "%M:%S", ', "")
+    data = tmp_path / "e.csv"
+    data.write_text("\n".join(export) + "\n", encoding="utf-8")
+    toml = tmp_path / "m.toml"
+    toml.write_text(mapping, encoding="utf-8")
+    report = ingest_file(db_url, "contacts", data, mapping=toml, quarantine_dir=tmp_path / "q")
+    assert (report.inserted, report.rejected) == (3, 1)
+    assert list(report.rejected_by_reason) == ["invalid talk_seconds"]
+    rows = stored(db_url)
+    assert {k: (r["outcome"], r["talk_seconds"]) for k, r in rows.items()} == {
+        "k1": ("answered", 120), "k2": ("abandoned", 0), "k3": ("ivr", 0)}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[columns]\noutcome = { template = '{a}', cases = [{ column = 'b', empty = true, "
+     "write = 'ivr' }] }", "cases go with from"),
+    ("[columns]\noutcome = { from = 'a', cases = [{ column = 'b', empty = true }] }",
+     "needs write"),
+    ("[columns]\noutcome = { from = 'a', cases = [{ column = 'b', write = 'x' }] }",
+     "needs exactly one of equals"),
+    ("[columns]\ntalk_seconds = { from = 'a', keep_if = { column = 'b', colour = 1 } }",
+     "unknown key(s) colour"),
+])
+def test_invalid_cases_and_keep_if_are_one_line_errors(tmp_path, text, message):
+    path = tmp_path / "m.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as err:
+        load_mapping(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
 def test_midnight_wrap_with_after(db_url, tmp_path):
     export = ["id,day,entry,queued",
               "k1,990201,23:59:56,0:00:02",   # next day

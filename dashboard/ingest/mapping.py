@@ -28,6 +28,10 @@ value silently, so a row it cannot map is rejected with its line number and a re
     queue = "type"                                   # rename
     agent_id = { from = ["agent", "agent_backup"] }  # first non-empty of several
     outcome = { from = "result", values = { AGENT = "answered", HANG = "abandoned" } }
+    outcome = { from = "result", values = { AGENT = "answered", HANG = "abandoned" },
+                cases = [{ read = "HANG", column = "q_start", empty = true,
+                           write = "ivr" }] }        # a translation that reads a 2nd column
+    talk_seconds = { from = "talk", keep_if = { column = "result", equals = "AGENT" } }
     contact_id = { template = "{date}-{line}-{call_id}" }
     answered_at = { from = "pickup", format = "%d/%m/%Y %H:%M:%S" }
     talk_seconds = { from = "talk", format = "%H:%M:%S" }       # a duration as h:mm:ss
@@ -47,6 +51,14 @@ Rules, in the order they apply to each row:
    - `values`: a value map; a value it does not list is kept as read (so an unexpected
      code is rejected by the import's own rules, showing the code), unless `default`
      gives the value for all others;
+   - `cases`: translations that depend on a second column, tried in order before
+     `values`; each is `{ read = "HANG", column = "q_start", <test>, write = "ivr" }`:
+     a value read as `read` (a text or a list; absent: any value) whose row passes the
+     test on `column` is written `write`. The tests are those of `[[skip]]` (equals,
+     not_equals, in, not_in, matches, empty) and read the column's cleaned value;
+   - `keep_if`: `{ column = "outcome", <test> }`: the column keeps its value only on the
+     rows that pass the test, and has no value on the others (service time only for
+     served calls); a value dropped this way is never checked against its `format`;
    - `format` (timestamps): a strftime/chrono format (`%d/%m/%Y %H:%M`, `%y` = 1969-2068);
      with `%z` the time is exact, without it local time as usual. A value that does not
      fit is rejected as "unparseable <column>: '<value>' (expected <format>)";
@@ -87,13 +99,26 @@ DURATION_FORMATS = {
 SKIP_TESTS = ("equals", "not_equals", "in", "not_in", "matches", "empty")
 _TOP_KEYS = {"kind", "source", "timezone", "encoding", "delimiter", "ignore", "none", "skip",
              "constants", "columns"}
-_COLUMN_KEYS = {"from", "values", "default", "format", "template", "date", "date_format",
-                "time", "time_format", "after"}
+_COLUMN_KEYS = {"from", "values", "default", "cases", "keep_if", "format", "template",
+                "date", "date_format", "time", "time_format", "after"}
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class MappingError(Exception):
     """The mapping file is not valid, or does not fit the file; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A row passes when its COLUMN passes TEST with VALUE (one of SKIP_TESTS)."""
+
+    column: str
+    test: str
+    value: object
+
+    def resolved(self, resolve) -> Condition:
+        """This condition on the file's own spelling of its column (RESOLVE: name → name)."""
+        return Condition(resolve(self.column), self.test, self.value)
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,15 @@ class SkipRule:
     test: str
     value: object
     reason: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """Write WRITE for a value read as one of READ (empty: any) on rows passing WHEN."""
+
+    read: tuple[str, ...]
+    when: Condition
+    write: str
 
 
 @dataclass(frozen=True)
@@ -122,10 +156,15 @@ class Target:
     time: tuple[str, ...] = ()
     time_format: str = "%H:%M:%S"
     after: str | None = None
+    cases: tuple[Case, ...] = ()
+    keep_if: Condition | None = None
 
     def used(self) -> list[str]:
         """The file columns this target reads."""
         names = list(self.sources)
+        names += [c.when.column for c in self.cases]
+        if self.keep_if:
+            names.append(self.keep_if.column)
         if self.template:
             names += _PLACEHOLDER.findall(self.template)
         if self.date:
@@ -235,10 +274,19 @@ def load_mapping(path: Path | str) -> Mapping:
 
 def _skip_rule(path: Path, index: int, spec) -> SkipRule:
     where = f"[[skip]] number {index + 1}"
+    cond, shown = _condition(path, where, spec, {"reason"})
+    reason = spec.get("reason", shown)
+    return SkipRule(column=cond.column, test=cond.test, value=cond.value,
+                    reason=_string(path, f"{where} reason", reason))
+
+
+def _condition(path: Path, where: str, spec, others: set[str]) -> tuple[Condition, str]:
+    """The test of SPEC (`column` and one of SKIP_TESTS; OTHERS: further keys allowed),
+    and how it reads."""
     if not isinstance(spec, dict) or not isinstance(spec.get("column"), str):
         raise _fail(path, f"{where} needs column = \"name\"")
     tests = [k for k in spec if k in SKIP_TESTS]
-    extra = sorted(set(spec) - set(SKIP_TESTS) - {"column", "reason"})
+    extra = sorted(set(spec) - set(SKIP_TESTS) - {"column"} - others)
     if extra:
         raise _fail(path, f"{where}: unknown key(s) {', '.join(extra)}")
     if len(tests) != 1:
@@ -263,9 +311,22 @@ def _skip_rule(path: Path, index: int, spec) -> SkipRule:
              "not_in": f"{column} not in {', '.join(value) if test == 'not_in' else ''}",
              "matches": f"{column} matches {value}",
              "empty": f"{column} {'empty' if value else 'not empty'}"}[test]
-    reason = spec.get("reason", shown)
-    return SkipRule(column=column, test=test, value=value,
-                    reason=_string(path, f"{where} reason", reason))
+    return Condition(column, test, value), shown
+
+
+def _cases(path: Path, where: str, spec) -> tuple[Case, ...]:
+    if not isinstance(spec, list) or not spec:
+        raise _fail(path, f"{where} cases must be a list of {{ read, column, <test>, write }}")
+    out = []
+    for i, case in enumerate(spec):
+        at = f"{where} case {i + 1}"
+        cond, _ = _condition(path, at, case, {"read", "write"})
+        if "write" not in case:
+            raise _fail(path, f"{at} needs write = \"value\"")
+        read = _text_list(path, f"{at} read", case["read"]) if "read" in case else ()
+        out.append(Case(read=read, when=cond, write=_string(path, f"{at} write",
+                                                            case["write"])))
+    return tuple(out)
 
 
 def _target(path: Path, name: str, spec) -> Target:
@@ -305,6 +366,12 @@ def _target(path: Path, name: str, spec) -> Target:
         if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
             raise _fail(path, f"{where} values must be a table of \"read\" = \"written\"")
         kwargs["values"] = tuple((str(k), v) for k, v in values.items())
+    if "cases" in spec:
+        if "from" not in spec:
+            raise _fail(path, f"{where}: cases go with from")
+        kwargs["cases"] = _cases(path, where, spec["cases"])
+    if "keep_if" in spec:
+        kwargs["keep_if"], _ = _condition(path, f"{where} keep_if", spec["keep_if"], set())
     if "default" in spec:
         if "values" not in spec:
             raise _fail(path, f"{where}: default goes with values")
@@ -358,6 +425,10 @@ class BoundMapping:
                 time=tuple(resolve(t, where) for t in target.time),
                 time_format=target.time_format,
                 after=resolve(target.after, where) if target.after else None,
+                cases=tuple(Case(c.read, c.when.resolved(lambda n: resolve(n, where)), c.write)
+                            for c in target.cases),
+                keep_if=(target.keep_if.resolved(lambda n: resolve(n, where))
+                         if target.keep_if else None),
             )
         self.none = {}
         for column, values in mapping.none.items():
@@ -446,6 +517,10 @@ class BoundMapping:
         exprs, errors = [], []
         for name, target in self.targets.items():
             value, error = self._build(target, col, frame)
+            if target.keep_if is not None:
+                kept = _passes(target.keep_if, col)
+                value = pl.when(kept).then(value).otherwise(pl.lit(None, pl.String))
+                error = [(when & kept, cat, det) for when, cat, det in error]
             exprs.append(value.alias(name))
             errors.extend(error)
         exprs += [pl.col(raw).alias(name) for name, raw in self.passthrough.items()]
@@ -465,22 +540,8 @@ class BoundMapping:
     def _skip_expr(self, col: dict[str, pl.Expr]) -> pl.Expr:
         out = None
         for rule in self.skips:
-            value = col[rule.column]
-            if rule.test == "equals":
-                hit = value == rule.value
-            elif rule.test == "not_equals":
-                hit = value != rule.value
-            elif rule.test == "in":
-                hit = value.is_in(list(rule.value))
-            elif rule.test == "not_in":
-                hit = ~value.is_in(list(rule.value))
-            elif rule.test == "matches":
-                hit = value.str.contains(rule.value)
-            else:
-                hit = value.is_null() if rule.value else value.is_not_null()
-            if rule.test != "empty":
-                hit = value.is_not_null() & hit
-            hit = hit.fill_null(False) & pl.col(READ_ERROR).is_null()
+            hit = _passes(Condition(rule.column, rule.test, rule.value), col)
+            hit = hit & pl.col(READ_ERROR).is_null()
             out = (pl.when(hit) if out is None else out.when(hit)).then(pl.lit(rule.reason))
         return pl.lit(None, pl.String) if out is None else out.otherwise(pl.lit(None, pl.String))
 
@@ -505,6 +566,7 @@ class BoundMapping:
             return self._date_time(t, col)
         value = col[t.sources[0]] if len(t.sources) == 1 else pl.coalesce(
             [col[s] for s in t.sources])
+        read = value
         if t.values:
             old = [k for k, _ in t.values]
             new = [v for _, v in t.values]
@@ -514,6 +576,16 @@ class BoundMapping:
                 value = pl.when(value.is_null()).then(None).otherwise(value)
             else:
                 value = value.replace(old, new)
+        if t.cases:
+            # The first case that holds wins, over the value map.
+            chosen = None
+            for case in t.cases:
+                hit = _passes(case.when, col)
+                if case.read:
+                    hit = hit & read.is_in(list(case.read)).fill_null(False)
+                chosen = (pl.when(hit) if chosen is None else chosen.when(hit)).then(
+                    pl.lit(case.write))
+            value = chosen.otherwise(value)
         if t.format is not None:
             if t.name in self.kind.timestamps:
                 return self._timestamp(t, value)
@@ -566,3 +638,23 @@ class BoundMapping:
                             pl.lit(f"' (expected {t.time_format})")])),
         ]
         return text, errors
+
+
+def _passes(cond: Condition, col: dict[str, pl.Expr]) -> pl.Expr:
+    """COND over the cleaned file columns COL, as a Polars condition (never null)."""
+    value = col[cond.column]
+    if cond.test == "equals":
+        hit = value == cond.value
+    elif cond.test == "not_equals":
+        hit = value != cond.value
+    elif cond.test == "in":
+        hit = value.is_in(list(cond.value))
+    elif cond.test == "not_in":
+        hit = ~value.is_in(list(cond.value))
+    elif cond.test == "matches":
+        hit = value.str.contains(cond.value)
+    else:
+        hit = value.is_null() if cond.value else value.is_not_null()
+    if cond.test != "empty":
+        hit = value.is_not_null() & hit
+    return hit.fill_null(False)
