@@ -126,7 +126,8 @@ def followup_rows(
     """Later contacts of the period's handled callers: any channel or site, in (AFTER, UNTIL].
 
     The callers are those with a handled contact (answered call, replied e-mail) received
-    in the period and scope; the contacts returned are not limited to that scope.
+    in the period and scope; the contacts returned are not limited to that scope. A call
+    that ended in the voice server (`ivr`) is no contact again: it enters no phone rate.
     """
     sch = {"caller_key": pl.String, "received_at": pl.Datetime("us")}
     channels = [ch for ch in ("phone", "email") if _wants(filters, ch)]
@@ -151,5 +152,6 @@ def followup_rows(
         later.c.caller_key.in_(callers),
         later.c.received_at > after,
         later.c.received_at <= until,
+        later.c.outcome != "ivr",
     )
     return fetch(conn, stmt, sch)

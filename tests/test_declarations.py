@@ -40,18 +40,19 @@ def test_the_table_choice_reads_the_declared_grains():
 
 def test_phone_statistics_from_the_declarations_by_hand():
     # SL 20 s, short abandon 5 s. Answered: waits 10 (in SL), 30, unknown; abandoned:
-    # waits 3 (short), 40 (long), unknown (neither); one deflected call.
+    # waits 3 (short), 40 (long), unknown (neither); one deflected call; two calls that
+    # ended in the voice server (wait 0, in no other count: not received, not short).
     calls = pl.DataFrame({
         "outcome": ["answered", "answered", "answered", "abandoned", "abandoned",
-                    "abandoned", "deflected"],
-        "wait_seconds": [10, 30, None, 3, 40, None, None],
-        "handle_seconds": [100, 200, 50, None, None, None, None],
-        "sl_s": [20] * 7, "short_s": [5] * 7,
+                    "abandoned", "deflected", "ivr", "ivr"],
+        "wait_seconds": [10, 30, None, 3, 40, None, None, 0, 0],
+        "handle_seconds": [100, 200, 50, None, None, None, None, 0, 0],
+        "sl_s": [20] * 9, "short_s": [5] * 9,
     })
     got = calls.select(raw_phone_agg(s, pl.col("sl_s"), pl.col("short_s"))
                        for s in PHONE_STATS).row(0, named=True)
     assert got == {
-        "ph_received": 7, "ph_deflected": 1, "ph_answered": 3, "ph_abandoned": 3,
+        "ph_received": 7, "ph_ivr": 2, "ph_deflected": 1, "ph_answered": 3, "ph_abandoned": 3,
         "ph_short_abandoned": 1, "ph_answered_in_sl": 1,
         "ph_answered_wait_sum": 40, "ph_answered_wait_n": 2, "ph_handle_sum": 350,
         "ph_long_abandon_wait_sum": 40, "ph_long_abandon_wait_n": 1,

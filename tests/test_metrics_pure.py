@@ -24,8 +24,6 @@ SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "metr
 EXTENSIONS = {"agents_logged_in", "patience_seconds"}
 
 
-@pytest.mark.xfail(strict=True, reason="spec/metrics.md now names ivr_ended (outcome ivr), "
-                   "which issue 20 brings; strict: passes, hence fails, once it is there")
 def test_registry_matches_the_spec_table():
     if not SPEC.is_file():
         pytest.skip(f"{SPEC} is absent: the spec lives outside the repository")

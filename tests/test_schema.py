@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -66,7 +67,8 @@ def test_keying_the_rollups_keeps_their_rows_both_ways(empty_db_url):
         "rollup_cells": [dict(local_date=day, local_slot=k, site=s)
                          for k in (17, 18) for s in ("rouen", "chartres")],
     }
-    tables = {name: getattr(schema, name) for name in rows}
+    # The tables as they stand at 0008 (later revisions add columns).
+    tables = {name: sa.Table(name, sa.MetaData(), autoload_with=engine) for name in rows}
 
     def stored():
         with engine.connect() as conn:
@@ -86,13 +88,14 @@ def test_keying_the_rollups_keeps_their_rows_both_ways(empty_db_url):
             for dep, queue, n, wait_max in (("60", "particuliers", 2, 40),
                                             ("60", "recouvrement", 5, 90), ("60", None, 1, None),
                                             ("27", "particuliers", 7, 12))])
-    dbmod.upgrade(empty_db_url)
+    dbmod.upgrade(empty_db_url, "0010")
     assert stored() == before
     dept = schema.rollup_dept_days
     with engine.connect() as conn:
         got = conn.execute(select(dept.c.department, dept.c.n, dept.c.wait_max)
                            .order_by(dept.c.department)).all()
     assert [tuple(r) for r in got] == [("27", 7, 12), ("60", 8, 90)]
+    dbmod.upgrade(empty_db_url)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     for name, grains in rows.items():  # the grain is now a key

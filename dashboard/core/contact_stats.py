@@ -33,7 +33,10 @@ class ContactStat:
 
 
 CONTACT_STATS: tuple[ContactStat, ...] = (
-    ContactStat("ph_received", "phone", None, None, "count", "n"),
+    # Calls that asked for an agent or were refused; ended in the voice server (ivr) apart.
+    ContactStat("ph_received", "phone", ("answered", "abandoned", "deflected"), None, "count",
+                "n"),
+    ContactStat("ph_ivr", "phone", ("ivr",), None, "count", "n"),
     ContactStat("ph_deflected", "phone", ("deflected",), None, "count", "n"),
     ContactStat("ph_answered", "phone", ("answered",), None, "count", "n"),
     ContactStat("ph_abandoned", "phone", ("abandoned",), None, "count", "n"),

@@ -12,9 +12,10 @@ Decisions beyond the contract's wording:
   every other rule, so a broken correction does not knock out a good earlier line.
 - Phone `wait_seconds`, when absent: answered → answered_at − received_at; abandoned →
   ended_at − received_at (the caller hung up while waiting); deflected → 0 (refused on
-  arrival, never queued). An answered or abandoned call with no way to know its wait is
-  rejected, as every service-level figure needs it. E-mails always store NULL.
-- Outcome contradictions rejected: abandoned/deflected call with answered_at, or with
+  arrival, never queued); ivr → 0 (ended in the voice server, never queued). An
+  answered or abandoned call with no way to know its wait is rejected, as every
+  service-level figure needs it. E-mails always store NULL.
+- Outcome contradictions rejected: abandoned/deflected/ivr call with answered_at, or with
   talk_seconds > 0; replied e-mail without answered_at; pending e-mail with answered_at.
   A closed e-mail may or may not have a reply. An answered call may lack answered_at when
   wait_seconds is given (ACD exports often carry only durations).
@@ -55,7 +56,7 @@ DEPARTMENT_PATTERN = r"^(\d{2}|2A|2B|\d{3})$"
 MAX_DURATION = 2_000_000_000
 TRUE_WORDS = ("true", "1", "oui", "yes", "vrai", "t", "y", "o")
 FALSE_WORDS = ("false", "0", "non", "no", "faux", "f", "n")
-UNANSWERED = ("abandoned", "deflected")
+UNANSWERED = ("abandoned", "deflected", "ivr")
 
 # Database columns each kind writes (source and import_id are added by the loader).
 DB_COLUMNS = {
@@ -256,7 +257,7 @@ def _contact_rules() -> tuple[list[_Rule], list[_Rule]]:
         pl.col("wait_seconds").is_not_null()
         | ((oc == "answered") & ans.is_not_null())
         | ((oc == "abandoned") & end.is_not_null())
-        | (oc == "deflected")
+        | oc.is_in(["deflected", "ivr"])
     )
     before = [
         _rule(~ch.is_in(schema.CHANNELS), "unknown channel", _quoted(ch)),

@@ -115,7 +115,11 @@ class MetricDef:
 
 METRICS: tuple[MetricDef, ...] = (
     MetricDef("received", "Appels reçus", "count", "phone",
-              "all phone contacts: answered + abandoned + deflected"),
+              "phone contacts that asked for an agent or were refused: answered + abandoned "
+              "+ deflected"),
+    MetricDef("ivr_ended", "Appels terminés au serveur vocal", "count", "phone",
+              "outcome ivr: ended in the voice server without asking for an agent; in no "
+              "other phone count or rate"),
     MetricDef("deflected", "Appels dissuadés", "count", "phone",
               "calls refused by the system (closed hours, saturation message)"),
     MetricDef("offered", "Appels présentés", "count", "phone",
@@ -238,6 +242,7 @@ class StatDef:
 
 STATS: tuple[StatDef, ...] = (
     StatDef("ph_received", "sum", pl.Int64),
+    StatDef("ph_ivr", "sum", pl.Int64),
     StatDef("ph_deflected", "sum", pl.Int64),
     StatDef("ph_answered", "sum", pl.Int64),
     StatDef("ph_abandoned", "sum", pl.Int64),

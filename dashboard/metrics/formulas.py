@@ -28,6 +28,7 @@ def _formulas() -> dict[str, pl.Expr]:
     )
     return {
         "received": c("ph_received"),
+        "ivr_ended": c("ph_ivr"),
         "deflected": c("ph_deflected"),
         "offered": c("ph_answered") + c("ph_abandoned"),
         "answered": c("ph_answered"),

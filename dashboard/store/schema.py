@@ -45,7 +45,7 @@ metadata = MetaData(
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 CHANNELS = ("phone", "email")
-PHONE_OUTCOMES = ("answered", "abandoned", "deflected")
+PHONE_OUTCOMES = ("answered", "abandoned", "deflected", "ivr")
 EMAIL_OUTCOMES = ("replied", "pending", "closed")
 ROLES = ("agent", "supervisor", "national", "admin")
 
@@ -151,7 +151,7 @@ contacts = Table(
     UniqueConstraint("source", "contact_id"),
     CheckConstraint("channel IN ('phone', 'email')", name="channel"),
     CheckConstraint(
-        "(channel = 'phone' AND outcome IN ('answered', 'abandoned', 'deflected'))"
+        "(channel = 'phone' AND outcome IN ('answered', 'abandoned', 'deflected', 'ivr'))"
         " OR (channel = 'email' AND outcome IN ('replied', 'pending', 'closed'))",
         name="outcome",
     ),
