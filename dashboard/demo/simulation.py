@@ -101,6 +101,7 @@ from dashboard.demo.contacts import (
     _draw_emails,
     _finish_contacts,
     _lognormal,
+    _voice_server_calls,
 )
 from dashboard.demo.demand import (
     DAY,
@@ -312,6 +313,9 @@ def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz)
     )
 
     acts = _acts(plan, team, contacts, carry, r7, tz)
+    # Drawn last, from their own stream: the other contacts stay as they were.
+    ivr = _voice_server_calls(phone.select(cols), rng(8))
+    contacts = pl.concat([contacts, ivr.select(contacts.columns)], how="vertical_relaxed")
     contacts = _finish_contacts(plan, team, contacts, tz)
     sessions = _sessions_frame(plan, team, sess_agent, sess_start, sess_end, tz)
     return contacts, acts, sessions
