@@ -26,7 +26,9 @@ def _scalar(url: str, sql: str, **params):
 
 
 def _count(url: str, table: str, site: str, day: dt.date, channel: str | None = None) -> int:
+    # Calls that ended in the voice server (ivr) are no call received (metrics.md).
     where = " AND channel = :channel" if channel else ""
+    where += " AND outcome <> 'ivr'" if table == "contacts" else ""
     return _scalar(url, f"SELECT COUNT(*) FROM {table} WHERE site = :site AND local_date = :d"
                    + where, site=site, d=day, channel=channel)
 

@@ -108,7 +108,7 @@ def check_outcomes(url: str) -> None:
     contacts = frame(url, schema.contacts)
     phone = contacts.filter(pl.col("channel") == "phone")
     email = contacts.filter(pl.col("channel") == "email")
-    assert set(phone["outcome"].unique()) == {"answered", "abandoned", "deflected"}
+    assert set(phone["outcome"].unique()) == {"answered", "abandoned", "deflected", "ivr"}
     assert set(email["outcome"].unique()) <= {"replied", "pending", "closed"}
     for row in phone.iter_rows(named=True):
         wait = dt.timedelta(seconds=row["wait_seconds"])
@@ -143,11 +143,11 @@ def check_outcomes(url: str) -> None:
     short = abandoned.filter(pl.col("wait_seconds") < 5).height
     assert 0 < short < 0.4 * abandoned.height
     # contact_id like P-rouen-00001234 / E-chartres-00000012, unique.
-    pattern = re.compile(r"^[PE]-(rouen|chartres)-\d{8}$")
+    pattern = re.compile(r"^[PEV]-(rouen|chartres)-\d{8}$")  # V: ended in the voice server
     assert all(pattern.match(c) for c in contacts["contact_id"])
     assert contacts["contact_id"].n_unique() == contacts.height
-    assert all(row[0][0] == {"phone": "P", "email": "E"}[row[1]]
-               for row in contacts.select("contact_id", "channel").iter_rows())
+    assert all(row[0][0] == ("V" if row[2] == "ivr" else {"phone": "P", "email": "E"}[row[1]])
+               for row in contacts.select("contact_id", "channel", "outcome").iter_rows())
 
 
 def check_acts(url: str) -> None:

@@ -35,7 +35,6 @@ NO_AGENT_SHARE = 0.02
 # Callers who end their call in the voice server (a recorded answer: opening hours, the
 # online services' address) without asking for an agent, per call that asks for one.
 VOICE_SERVER_SHARE = 0.08
-VOICE_MENU_SECONDS = (20, 120)  # time in the menu before hanging up
 PROMOTION_START, PROMOTION_END = 0.20, 0.45
 
 # --- labels ----------------------------------------------------------------------------
@@ -286,19 +285,16 @@ def _covered(plan: _SitePlan, date_col: str) -> pl.Expr:
     return ok
 
 
-def _voice_server_calls(phone: pl.DataFrame, r: np.random.Generator) -> pl.DataFrame:
+def _voice_server_calls(phone: pl.DataFrame, open_calls: np.ndarray,
+                        r: np.random.Generator) -> pl.DataFrame:
     """Callers who ended their call in the voice server (outcome `ivr`), beside the calls
-    of PHONE (the chunk's phone rows): about VOICE_SERVER_SHARE of them, each ending a
-    little before the call it stands beside, with no wait, agent, caller key or act."""
-    picked = np.flatnonzero(r.random(phone.height) < VOICE_SERVER_SHARE)
-    menu = r.integers(*VOICE_MENU_SECONDS, len(picked))
-    # Never before the local day of the call beside it (a day its site may not cover).
-    menu = np.minimum(menu, phone["t"].to_numpy()[picked] % DAY)
-    ended = phone[picked].with_columns(pl.Series("menu", menu, dtype=pl.Int64))
-    ended = ended.with_columns(
+    of PHONE (the chunk's phone rows) that came in opening hours (OPEN_CALLS): about
+    VOICE_SERVER_SHARE of them, each ending as the call beside it reaches the queue, with
+    no wait, agent, caller key or act. (Out of hours the server answers every caller with
+    the closed message: those calls are deflected.)"""
+    picked = np.flatnonzero((r.random(phone.height) < VOICE_SERVER_SHARE) & open_calls)
+    ended = phone[picked].with_columns(
         pl.col("contact_id").str.replace("^P-", "V-"),
-        (pl.col("received_at") - pl.duration(seconds=pl.col("menu"))).alias("received_at"),
-        (pl.col("t") - pl.col("menu")).alias("t"),
     ).with_columns(
         pl.lit(None, pl.Datetime("us")).alias("answered_at"),
         pl.col("received_at").alias("ended_at"),

@@ -314,7 +314,7 @@ def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz)
 
     acts = _acts(plan, team, contacts, carry, r7, tz)
     # Drawn last, from their own stream: the other contacts stay as they were.
-    ivr = _voice_server_calls(phone.select(cols), rng(8))
+    ivr = _voice_server_calls(phone.select(cols), open_calls, rng(8))
     contacts = pl.concat([contacts, ivr.select(contacts.columns)], how="vertical_relaxed")
     contacts = _finish_contacts(plan, team, contacts, tz)
     sessions = _sessions_frame(plan, team, sess_agent, sess_start, sess_end, tz)
