@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import exports
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
 from dashboard.charts.coverage import coverage_timeline
@@ -41,11 +42,12 @@ tiles[2].metric("Courriels reçus", fmt.fr_number(total["emails_received"]), bor
 periods = cache.coverage_periods(url)
 site_names = dict(zip(periods["site"], periods["site_name"]))
 by_site = cache.kpis(url, day, ("site",), None, page_reads.HOME)
-site_table = tables.display_table(by_site, ("site",),
-                                  ("received", "answer_rate", "emails_received"),
-                                  scope=scope, site_names=site_names)
+shown_metrics = ("received", "answer_rate", "emails_received")
+site_table = tables.display_table(by_site, ("site",), shown_metrics, scope=scope,
+                                  site_names=site_names)
 widgets.data_table(site_table)
-widgets.download_csv(site_table, f"dernier-jour-{last.isoformat()}.csv", key="dl-last-day")
+widgets.download_csv(site_table, f"dernier-jour-{last.isoformat()}.csv", key="dl-last-day",
+                     export=exports.metric_table(by_site, ("site",), shown_metrics, site_table))
 
 st.header("Sites et départements couverts")
 coverage_table = periods.select(

@@ -4,6 +4,7 @@ contacts, online-service promotion and repeat contacts."""
 import streamlit as st
 
 from dashboard.charts import acts as charts
+from dashboard.charts import exports
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
 from dashboard.core import formatting as fmt
@@ -115,4 +116,6 @@ dept_table = tables.display_table(by_dept, ["department"], TABLE_METRICS, scope=
 widgets.data_table(dept_table)
 widgets.download_csv(dept_table,
                      f"actes-departements-{shared.start.isoformat()}-{shared.end.isoformat()}.csv",
-                     key="dl-acts-dept")
+                     key="dl-acts-dept",
+                     export=exports.metric_table(by_dept, ["department"], TABLE_METRICS,
+                                                 dept_table))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from dashboard.charts import exports
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
 from dashboard.charts import today as charts
@@ -188,7 +189,9 @@ def live_view() -> None:
         by_dept, ["department"], DEPARTMENT_METRICS, scope=scope,
         department_names=dept_names)
     widgets.data_table(dept_table)
-    widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept")
+    widgets.download_csv(dept_table, f"departements-{day.isoformat()}.csv", key="dl-today-dept",
+                         export=exports.metric_table(by_dept, ["department"],
+                                                     DEPARTMENT_METRICS, dept_table))
 
     st.header("Par agent")
     by_agent = series.active_rows(cache.kpis_live(url, today, ("site", "agent"),
@@ -201,7 +204,9 @@ def live_view() -> None:
             by_agent, ["site", "agent"], AGENT_METRICS, scope=scope, site_names=site_names,
             agent_names=cache.agent_names(url, scope))
         widgets.data_table(agent_table)
-        widgets.download_csv(agent_table, f"agents-{day.isoformat()}.csv", key="dl-today-agents")
+        widgets.download_csv(agent_table, f"agents-{day.isoformat()}.csv", key="dl-today-agents",
+                             export=exports.metric_table(by_agent, ["site", "agent"],
+                                                         AGENT_METRICS, agent_table))
         st.caption("Les appels décrochés sans agent identifié figurent sur la ligne "
                    f"« {fmt.UNASSIGNED} ».")
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.charts import exports
 from dashboard.charts import review as charts
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
@@ -61,11 +62,14 @@ st.header("Sites et départements côte à côte")
 site_table = tables.display_table(by_site, ("site",), SIDE_BY_SIDE, scope=scope,
                                   site_names=site_names)
 widgets.data_table(site_table)
-widgets.download_csv(site_table, "bilan-sites.csv", key="dl-sites")
+widgets.download_csv(site_table, "bilan-sites.csv", key="dl-sites",
+                     export=exports.metric_table(by_site, ("site",), SIDE_BY_SIDE, site_table))
 dept_table = tables.display_table(by_dept, ("department",), SIDE_BY_SIDE, scope=scope,
                                   department_names=dept_names)
 widgets.data_table(dept_table)
-widgets.download_csv(dept_table, "bilan-departements.csv", key="dl-departements")
+widgets.download_csv(dept_table, "bilan-departements.csv", key="dl-departements",
+                     export=exports.metric_table(by_dept, ("department",), SIDE_BY_SIDE,
+                                                 dept_table))
 
 volumes = review.channel_volumes(by_dept, "department", dept_labels)
 widgets.chart_block(

@@ -1,9 +1,10 @@
 """Détail des contacts: one day's calls and e-mails one by one — when a half-hour or a
-département looks bad, the contacts behind it, 50 at a time, and as CSV."""
+département looks bad, the contacts behind it, 50 at a time, and as CSV or Excel."""
 
 import streamlit as st
 
 from dashboard.charts import contact_table as ct
+from dashboard.charts import exports
 from dashboard.charts.contact_table import OUTCOME_LABELS
 from dashboard.core import formatting as fmt
 from dashboard.core.filters import Filters
@@ -148,21 +149,18 @@ widgets.data_table(
 page_buttons("")
 
 
-def csv_data() -> str:
-    """The CSV of every matching row (up to the cap), built only when asked for."""
+def export_data() -> exports.Table:
+    """Every matching row (up to the cap), read only when a download is asked for."""
     frame = cache.contact_export(url, filters, narrowing, rows_q.EXPORT_CAP)
-    return ct.csv_text(ct.display_rows(
+    return ct.export_table(ct.display_rows(
         frame, scope, site_names=site_names, department_names=dept_names, agent_names=names,
         with_date=True))
 
 
 exported = min(page.total, rows_q.EXPORT_CAP)
-st.download_button(
-    f"Télécharger {'les ' + fmt.fr_number(exported) + ' lignes' if exported > 1 else 'la ligne'}"
-    " (CSV)",
-    data=csv_data, file_name=f"contacts-{day.isoformat()}.csv", mime="text/csv",
-    key="dl-detail", icon=":material/download:", on_click="ignore",
-)
+rows_label = f"les {fmt.fr_number(exported)} lignes" if exported > 1 else "la ligne"
+widgets.download_pair(export_data, f"contacts-{day.isoformat()}.csv", key="dl-detail",
+                      label=f"Télécharger {rows_label}", sheet="Contacts")
 if page.total > rows_q.EXPORT_CAP:
     st.warning(f"Le fichier est limité aux {fmt.fr_number(rows_q.EXPORT_CAP)} premières lignes "
                f"sur {fmt.fr_number(page.total)} : précisez la sélection (demi-heure, issue, "

@@ -4,6 +4,7 @@ the data per site and channel, and the days a site was open but sent nothing."""
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import exports
 from dashboard.core import formatting as fmt
 from dashboard.ui import cache, identity, widgets
 
@@ -58,7 +59,13 @@ else:
         "Message": history["message"].fill_null(""),
     })
     widgets.data_table(table)
-    widgets.download_csv(table, "imports.csv", key="dl-imports")
+    # The downloads carry numbers and dates, not the French text shown.
+    counts = {"Lues": "rows_read", "Insérées": "rows_inserted", "Mises à jour": "rows_updated",
+              "Inchangées": "rows_unchanged", "Ignorées": "rows_skipped",
+              "Rejetées": "rows_rejected"}
+    widgets.download_csv(table, "imports.csv", key="dl-imports", export=exports.Table(
+        table.with_columns(history["started_local"].alias("Début"),
+                           *(history[raw].alias(name) for name, raw in counts.items()))))
 
     st.subheader("Lignes rejetées")
     with_rejects = history.filter(pl.col("rows_rejected") > 0)
@@ -75,10 +82,9 @@ else:
                               key="quarantine-import")
         rejected = cache.quarantine_file(url, chosen)
         if rejected.content is not None:
-            st.download_button("Télécharger les lignes rejetées (CSV)", data=rejected.content,
-                               file_name=rejected.name, mime="text/csv",
-                               icon=":material/download:", on_click="ignore",
-                               key="dl-quarantine")
+            widgets.download_lines(rejected.content, rejected.name, key="dl-quarantine",
+                                   label="Télécharger les lignes rejetées",
+                                   sheet="Lignes rejetées")
             st.caption(f"Chaque ligne rejetée avec son numéro de ligne dans le fichier et la "
                        f"raison du rejet ; fichier `{rejected.path}`.")
         elif rejected.path is None:
@@ -106,7 +112,13 @@ else:
         "Dernier import": texts(fresh["last_import_local"], fr_datetime),
     })
     widgets.data_table(fresh_table)
-    widgets.download_csv(fresh_table, "fraicheur.csv", key="dl-freshness")
+    fresh_export = fresh_table.with_columns(
+        fresh["contacts"].alias("Contacts"), fresh["first_day"].alias("Premier jour"),
+        fresh["last_day"].alias("Dernier jour"),
+        fresh["last_received_local"].alias("Dernier contact reçu (heure du site)"),
+        fresh["last_import_local"].alias("Dernier import"))
+    widgets.download_csv(fresh_table, "fraicheur.csv", key="dl-freshness",
+                         export=exports.Table(fresh_export))
 
 # -- gaps -----------------------------------------------------------------------------------
 st.header("Jours sans données")
@@ -134,4 +146,8 @@ else:
                f"{'s' if total > 1 else ''} sans données, en {fmt.fr_number(gaps.height)} "
                f"période{'s' if gaps.height > 1 else ''}.")
     widgets.data_table(gap_table)
-    widgets.download_csv(gap_table, "jours-sans-donnees.csv", key="dl-gaps")
+    gap_export = gap_table.with_columns(
+        gaps["first_day"].alias("Du"), gaps["last_day"].alias("Au"),
+        gaps["missing_days"].alias("Jours ouvrés manquants"))
+    widgets.download_csv(gap_table, "jours-sans-donnees.csv", key="dl-gaps",
+                         export=exports.Table(gap_export))

@@ -5,8 +5,10 @@ empty selection, and the CSV of every matching row (capped)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import text
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -225,14 +227,24 @@ def test_the_csv_holds_every_matching_row(monkeypatch, demo_db_url, deferred):
     expected = _ids(demo_db_url, "site = 'rouen' AND local_date = :d", d=day)
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     assert not at.exception
-    button = at.get("download_button")[0]
-    assert button.proto.label == f"Télécharger les {fmt.fr_number(len(expected))} lignes (CSV)"
+    rows = f"Télécharger les {fmt.fr_number(len(expected))} lignes"
+    assert [b.proto.label for b in at.get("download_button")] == [f"{rows} (CSV)",
+                                                                   f"{rows} (Excel)"]
     assert not at.main.warning
-    csv = deferred[-1]()
+    csv = deferred[-2]()
     assert csv.startswith("\ufeffDate,Heure,Canal,Issue,")
     lines = csv.splitlines()[1:]
     assert [line.split(",")[-1] for line in lines] == expected
     assert all(line.startswith(f"{fmt.fr_date(day)},") for line in lines)
+    # The same rows as a workbook: a frozen French header, a date, seconds as numbers.
+    sheet = openpyxl.load_workbook(io.BytesIO(deferred[-1]())).active
+    assert [c.value for c in sheet[1]][:5] == ["Date", "Heure", "Canal", "Issue", "Attente (s)"]
+    assert sheet.freeze_panes == "A2"
+    assert [row[-1].value for row in sheet.iter_rows(min_row=2)] == expected
+    assert {row[0].value for row in sheet.iter_rows(min_row=2)} == {
+        dt.datetime(day.year, day.month, day.day)}
+    conversation = [row[5] for row in sheet.iter_rows(min_row=2) if row[5].value is not None]
+    assert conversation and all(c.data_type == "n" for c in conversation)
 
 
 def test_the_csv_is_capped_and_says_so(monkeypatch, demo_db_url, deferred):
@@ -242,8 +254,9 @@ def test_the_csv_is_capped_and_says_so(monkeypatch, demo_db_url, deferred):
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, date=day.isoformat())
     assert not at.exception
     assert at.get("download_button")[0].proto.label == "Télécharger les 60 lignes (CSV)"
+    assert at.get("download_button")[1].proto.label == "Télécharger les 60 lignes (Excel)"
     warning = at.main.warning[0].value
     assert warning.startswith(f"Le fichier est limité aux 60 premières lignes sur "
                               f"{fmt.fr_number(len(expected))}")
-    lines = deferred[-1]().splitlines()[1:]
+    lines = deferred[-2]().splitlines()[1:]
     assert [line.split(",")[-1] for line in lines] == expected[:60]

@@ -93,8 +93,9 @@ def test_the_page_shows_history_rejects_freshness_and_gaps(monkeypatch, loaded):
     # The newest import with rejects is offered first, its file is still there.
     select = at.selectbox(key="quarantine-import")
     assert select.value == again.import_id
-    (button,) = [b for b in at.get("download_button") if b.proto.label.startswith(
-        "Télécharger les lignes rejetées")]
+    assert [b.proto.label for b in at.get("download_button") if b.proto.label.startswith(
+        "Télécharger les lignes rejetées")] == ["Télécharger les lignes rejetées (CSV)",
+                                                "Télécharger les lignes rejetées (Excel)"]
     # The import whose file was removed says so.
     select.set_value(second.import_id).run()
     assert not at.exception

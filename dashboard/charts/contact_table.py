@@ -1,5 +1,5 @@
 """The drill-down's contact rows as the French table shown on screen and offered as CSV
-(page "Détail des contacts"; the rows come from queries/contact_rows.py)."""
+and Excel (page "Détail des contacts"; the rows come from queries/contact_rows.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from dashboard.charts import exports
 from dashboard.charts.tables import CHANNEL_LABELS, agent_label
 from dashboard.core import formatting as fmt
 from dashboard.core import localtime
@@ -18,6 +19,7 @@ OUTCOME_LABELS = {
     "replied": "Répondu", "pending": "En attente", "closed": "Clos",
 }
 PROMOTED_LABELS = {True: "oui", False: "non", None: fmt.MISSING}
+SECONDS = ("Attente (s)", "Conversation (s)", "Post-appel (s)")
 
 
 def slot_range_label(slot: int) -> str:
@@ -57,14 +59,14 @@ def display_rows(
     with_date: bool = False,
 ) -> pl.DataFrame:
     """Contact rows → French columns: local time (the site's wall clock), labels, seconds,
-    agent as SCOPE may see them; a Date column first WITH_DATE (the CSV)."""
+    agent as SCOPE may see them; a Date column (a date) first WITH_DATE (the downloads)."""
     site_names = site_names or {}
     department_names = department_names or {}
     agent_names = agent_names or {}
     records = frame.to_dicts()
     columns: dict[str, list] = {}
     if with_date:
-        columns["Date"] = [fmt.fr_date(r["received_local"].date()) for r in records]
+        columns["Date"] = [r["received_local"].date() for r in records]
     columns["Heure"] = [f"{r['received_local']:%H:%M:%S}" for r in records]
     columns["Canal"] = [CHANNEL_LABELS.get(r["channel"], r["channel"]) for r in records]
     columns["Issue"] = [OUTCOME_LABELS.get(r["outcome"], r["outcome"]) for r in records]
@@ -81,11 +83,15 @@ def display_rows(
     columns["Promotion en ligne"] = [PROMOTED_LABELS[r["online_service_promoted"]]
                                      for r in records]
     columns["Identifiant"] = [r["contact_id"] for r in records]
-    seconds = {"Attente (s)", "Conversation (s)", "Post-appel (s)"}
-    return pl.DataFrame(columns, schema={name: pl.Int64 if name in seconds else pl.String
-                                         for name in columns})
+    types = {"Date": pl.Date} | dict.fromkeys(SECONDS, pl.Int64)
+    return pl.DataFrame(columns, schema={name: types.get(name, pl.String) for name in columns})
+
+
+def export_table(table: pl.DataFrame) -> exports.Table:
+    """TABLE (display_rows) for download: the seconds as seconds, the date as a date."""
+    return exports.Table(table, dict.fromkeys(SECONDS, "seconds"))
 
 
 def csv_text(table: pl.DataFrame) -> str:
-    """TABLE as CSV, UTF-8 with a BOM (as widgets.download_csv), so spreadsheets read accents."""
-    return "\ufeff" + table.write_csv()
+    """TABLE as CSV, UTF-8 with a BOM, text cells neutralised (exports.csv_text)."""
+    return exports.csv_text(export_table(table))

@@ -11,6 +11,7 @@ import click
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.charts import exports
 from dashboard.cli.options import db_option, resolve_db
 from dashboard.core import formatting
 from dashboard.core.access import ALL_ROWS, present_agents, scope_for
@@ -72,8 +73,9 @@ def to_json(frame: pl.DataFrame) -> str:
 
 
 def to_csv(frame: pl.DataFrame) -> str:
-    """KPI frame → CSV: same columns as JSON, `.` decimals, empty cell for null."""
-    return frame.write_csv()
+    """KPI frame → CSV: same columns as JSON, `.` decimals, empty cell for null; a text
+    key a spreadsheet would run as a formula (`=…`, `@…`) gets a leading `'` (exports)."""
+    return exports.csv_text(frame, bom=False)
 
 
 def to_table(frame: pl.DataFrame, by: Sequence[str]) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import exports
 from dashboard.charts import specs as chart_specs
 
 Chart = alt.TopLevelMixin | dict  # an Altair chart, or its spec from chart_specs.spec
@@ -25,8 +27,10 @@ def chart_block(
     table: pl.DataFrame,
     file_name: str,
     key: str,
+    export: exports.Table | None = None,
 ) -> None:
-    """A chart with its one-sentence reading, its data table and a CSV of that table.
+    """A chart with its one-sentence reading, its data table, and that table as CSV and
+    Excel (EXPORT, its typed twin, when given: see download_csv).
 
     The table is the chart's text alternative (accessibility); the CSV holds exactly the
     values shown in it. Pass `chart_specs.spec(build, data)` rather than `build(data)`:
@@ -36,7 +40,7 @@ def chart_block(
     st.caption(reading)
     with st.expander("Voir les données du graphique"):
         data_table(table)
-        download_csv(table, file_name, key)
+        download_csv(table, file_name, key, export)
 
 
 def chart_only(chart: Chart, reading: str) -> None:
@@ -80,20 +84,53 @@ def data_table(frame: pl.DataFrame, **kwargs) -> None:
                  width="stretch", **kwargs)
 
 
-def download_csv(table: pl.DataFrame, file_name: str, key: str) -> None:
-    """A button that downloads TABLE as CSV (UTF-8 with BOM, so spreadsheets read accents).
+def download_csv(table: pl.DataFrame, file_name: str, key: str,
+                 export: exports.Table | None = None) -> None:
+    """Two buttons side by side: TABLE as CSV (UTF-8 with BOM, for tools) and as Excel
+    (`.xlsx`, for spreadsheets: French Excel opens a comma CSV as one column).
 
-    The CSV is written when the button is clicked, not on every render of the page (it
-    was a sixth of a warm render's CPU)."""
-    st.download_button(
-        "Télécharger (CSV)",
-        data=lambda: "\ufeff" + table.write_csv(),
-        file_name=file_name,
-        mime="text/csv",
-        key=key,
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    EXPORT, the table's typed twin (exports.metric_table), is downloaded instead of TABLE
+    when given: raw numbers and dates rather than the French text shown. Both files are
+    written when their button is clicked, not on every render of the page (the CSV was a
+    sixth of a warm render's CPU)."""
+    download_pair(export if export is not None else exports.Table(table), file_name, key)
+
+
+def download_pair(table: exports.Table | Callable[[], exports.Table], file_name: str,
+                  key: str, label: str = "Télécharger", sheet: str = "Données") -> None:
+    """The "LABEL (CSV)" and "LABEL (Excel)" buttons of TABLE (or of what it returns,
+    called on click only: a page's export read from the database)."""
+    def source() -> exports.Table:
+        return table() if callable(table) else table
+
+    with st.container(horizontal=True):
+        st.download_button(
+            f"{label} (CSV)", data=lambda: exports.csv_text(source()), file_name=file_name,
+            mime="text/csv", key=key, icon=":material/download:", on_click="ignore",
+        )
+        st.download_button(
+            f"{label} (Excel)", data=lambda: exports.xlsx_bytes(source(), sheet),
+            file_name=exports.xlsx_name(file_name), mime=exports.XLSX_MIME,
+            key=f"{key}-xlsx", icon=":material/table_view:", on_click="ignore",
+        )
+
+
+def download_lines(content: bytes, file_name: str, key: str, label: str,
+                   sheet: str = "Données") -> None:
+    """The CSV and Excel buttons of a raw CSV file (CONTENT, e.g. rejected rows as read):
+    the CSV keeps its delimiter, every text cell of both is neutralised (see exports)."""
+    with st.container(horizontal=True):
+        st.download_button(
+            f"{label} (CSV)", data=lambda: exports.neutralise_csv(content),
+            file_name=file_name, mime="text/csv", key=key, icon=":material/download:",
+            on_click="ignore",
+        )
+        st.download_button(
+            f"{label} (Excel)",
+            data=lambda: exports.xlsx_bytes(exports.csv_lines_table(content), sheet),
+            file_name=exports.xlsx_name(file_name), mime=exports.XLSX_MIME,
+            key=f"{key}-xlsx", icon=":material/table_view:", on_click="ignore",
+        )
 
 
 def day_input(container, last: dt.date, first: dt.date, final: dt.date,
