@@ -50,9 +50,11 @@ def serve(url: str, log_path: Path, workers: int = 1) -> tuple[subprocess.Popen,
     """Start `python -m dashboard.serve` on URL (WORKERS processes behind the proxy when
     more than one), identity by header; (process, base URL)."""
     port = serving.free_port()
-    # Identity as in production behind an authenticating proxy: a trusted header.
+    # Identity as in production behind an authenticating proxy: a trusted header, believed
+    # from the proxy's address (the benchmark, on loopback, plays the proxy).
     env = dict(os.environ, DASHBOARD_DB_URL=url, DASHBOARD_AUTH_MODE="header",
                DASHBOARD_AUTH_HEADER=AUTH_HEADER,
+               DASHBOARD_AUTH_PROXY_ADDRESSES="127.0.0.1,::1",
                DASHBOARD_SECRETS_FILE=str(log_path.parent / "none.toml"))
     log = log_path.open("w")
     proc = subprocess.Popen(

@@ -31,7 +31,7 @@ ALLOWED = {
     "pages": {"core", "store", "metrics", "queries", "engine", "charts", "review", "ui"},
     "cli": {"core", "store", "metrics", "queries", "engine", "ingest", "charts", "review",
             "demo", "cli"},
-    "serve": {"serve"},
+    "serve": {"core", "serve"},
     "top": {"cli"},  # dashboard/__init__.py and __main__.py
 }
 STREAMLIT_LAYERS = {"ui", "charts", "pages"}

@@ -1,6 +1,7 @@
 """The ground floor: settings (config), who sees which rows (access), what the user asked
 for (filters: Filters, Overrides), local time, working days and French number and date
-formatting, and the contact statistics declared once (contact_stats).
+formatting, the contact statistics declared once (contact_stats), and which reverse proxy
+header mode believes (proxy_trust).
 
 Used by every other layer; imports nothing from dashboard or queries outside core.
 """

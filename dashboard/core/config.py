@@ -42,6 +42,15 @@ SETTINGS: tuple[Setting, ...] = (
             "and nobody elsewhere"),
     Setting("DASHBOARD_AUTH_HEADER", "auth_header", "X-Forwarded-User",
             "header mode: the header an authenticating reverse proxy sets to the login"),
+    Setting("DASHBOARD_AUTH_PROXY_SECRET", "auth_proxy_secret", None,
+            "header mode: secret the proxy sends in `X-Dashboard-Proxy-Secret`; the login "
+            "header counts only with it (or from DASHBOARD_AUTH_PROXY_ADDRESSES)"),
+    Setting("DASHBOARD_AUTH_PROXY_ADDRESSES", "auth_proxy_addresses", None,
+            "header mode: the proxy's IPs or CIDR networks, comma-separated, whose "
+            "connections are believed without the secret"),
+    Setting("DASHBOARD_ADDRESS", "address", None,
+            "address the server listens on; unset: 127.0.0.1 in header mode, every "
+            "interface otherwise"),
     Setting("DASHBOARD_OIDC_PROVIDER", "oidc_provider", None,
             "oidc mode: the provider name of secrets' [auth.NAME] section, if several"),
     Setting("DASHBOARD_OIDC_LOGIN_CLAIM", "oidc_login_claim", "email",

@@ -8,6 +8,11 @@ fetched over plain HTTP. The proxy pins a browser to a worker with a cookie set 
 first response (a new browser gets the next worker in turn) and forwards everything else
 unchanged — headers included, so the identity header of an authenticating proxy in front
 and Streamlit's own XSRF cookie reach the worker as they came.
+
+In header mode a Guard decides, with the connection's real peer address the workers never
+see, whether a request comes from the authenticating proxy (dashboard/core/proxy_trust.py):
+if so the request reaches the worker with this run's worker secret, if not without any
+identity header. Client copies of the secret header never reach a worker.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from dashboard.core.proxy_trust import SECRET_HEADER, ProxyTrust
 
 COOKIE = "cc_worker"
 WORKER_HEADER = "X-Dashboard-Worker"  # on HTTP responses: which worker answered
@@ -53,9 +61,30 @@ class Workers:
         return next(self._turn), True
 
 
-def app(addresses: list[str]) -> Starlette:
+@dataclass(frozen=True)
+class Guard:
+    """Header mode: who is the authenticating proxy, and how the workers learn it."""
+
+    trust: ProxyTrust
+    worker_secret: str
+    identity_header: str
+
+    def headers(self, headers: list[tuple[str, str]], peer: str | None) -> list[tuple[str, str]]:
+        """HEADERS as a worker gets them from PEER: vouched for with the worker secret,
+        or stripped of the identity header."""
+        offered = [v for k, v in headers if k.lower() == SECRET_HEADER.lower()]
+        out = [(k, v) for k, v in headers if k.lower() != SECRET_HEADER.lower()]
+        if self.trust.trusts(offered, peer or ""):
+            return [*out, (SECRET_HEADER, self.worker_secret)]
+        return [(k, v) for k, v in out if k.lower() != self.identity_header.lower()]
+
+
+def app(addresses: list[str], guard: Guard | None = None) -> Starlette:
     """The proxy's ASGI application, forwarding to the workers at ADDRESSES."""
     workers = Workers(addresses)
+
+    def vouched(headers: list[tuple[str, str]], client) -> list[tuple[str, str]]:
+        return guard.headers(headers, client.host if client else None) if guard else headers
     client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=10.0),
                                limits=httpx.Limits(max_connections=200))
 
@@ -63,7 +92,8 @@ def app(addresses: list[str]) -> Starlette:
         index, new = workers.pick(request.cookies.get(COOKIE))
         url = httpx.URL(f"http://{workers.addresses[index]}{request.url.path}",
                         query=request.url.query.encode())
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        headers = vouched([(k, v) for k, v in request.headers.items()
+                           if k.lower() not in HOP_BY_HOP], request.client)
         headers.append(("host", request.headers.get("host", "")))
         body = await request.body()
         try:
@@ -98,8 +128,9 @@ def app(addresses: list[str]) -> Starlette:
         path = websocket.url.path + (f"?{websocket.url.query}" if websocket.url.query else "")
         offered = [p.strip() for p in
                    websocket.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
-        headers = [(k, v) for k, v in websocket.headers.items()
-                   if k.lower() not in WS_OWN and k.lower() != "origin"]
+        headers = vouched([(k, v) for k, v in websocket.headers.items()
+                           if k.lower() not in WS_OWN and k.lower() != "origin"],
+                          websocket.client)
         if origin:
             headers.append(("origin", f"http://{workers.addresses[index]}"))
         try:

@@ -5,8 +5,9 @@ Modes (setting DASHBOARD_AUTH_MODE):
   `[auth]` section of secrets (ProConnect, Keycloak…); the login is the claim named by
   DASHBOARD_OIDC_LOGIN_CLAIM.
 - `header`: the login is the value of a header set by an authenticating reverse proxy
-  (DASHBOARD_AUTH_HEADER). Only safe when the app is reachable through that proxy alone:
-  anyone who can reach Streamlit directly can send the header. Ignored in other modes.
+  (DASHBOARD_AUTH_HEADER), believed only on a request the proxy vouches for: with its
+  shared secret or from its addresses (dashboard/core/proxy_trust.py); with neither
+  configured, nobody gets in. Ignored in other modes.
 - `demo`: a user picker in the sidebar, kept in the URL as `?demo_user=LOGIN`. Offered
   automatically on the demo database only; elsewhere only when set explicitly.
 A login becomes a user only through an active row of the `users` table.
@@ -15,10 +16,11 @@ A login becomes a user only through an active row of the `users` table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NoReturn
 
 import streamlit as st
 
-from dashboard.core import config
+from dashboard.core import config, proxy_trust
 from dashboard.core.access import Scope, User, scope_for
 from dashboard.ui import cache
 
@@ -52,25 +54,51 @@ def _oidc_login() -> str | None:
 DEFAULT_AUTH_HEADER = "X-Forwarded-User"
 
 
+def header_values(headers: Mapping[str, str], name: str) -> list[str]:
+    """Every value of header NAME (any case) in HEADERS, a plain mapping or Streamlit's
+    `st.context.headers` (which keeps repeats)."""
+    get_all = getattr(headers, "get_all", None)
+    if callable(get_all):
+        return [v for v in get_all(name) if isinstance(v, str)]
+    return [v for k, v in headers.items() if k.lower() == name.lower() and isinstance(v, str)]
+
+
 def login_from_headers(headers: Mapping[str, str], name: str) -> str | None:
     """The login in header NAME (any case), stripped; None when absent, blank or repeated.
 
     A repeated header is refused: it means a client's own copy got past the proxy.
-    HEADERS is a plain mapping or Streamlit's `st.context.headers` (which keeps repeats).
     """
-    get_all = getattr(headers, "get_all", None)
-    if callable(get_all):
-        values = list(get_all(name))
-    else:
-        values = [v for k, v in headers.items() if k.lower() == name.lower()]
-    if len(values) != 1 or not isinstance(values[0], str):
+    values = header_values(headers, name)
+    if len(values) != 1:
         return None
     return values[0].strip() or None
 
 
+def trusted_login(headers: Mapping[str, str], peer: str | None, name: str,
+                  trust: proxy_trust.ProxyTrust) -> str | None:
+    """The login in header NAME when TRUST vouches for the request (secret or PEER), else
+    None: without the proxy's word, the header is anybody's claim."""
+    if not trust.trusts(header_values(headers, proxy_trust.SECRET_HEADER), peer):
+        return None
+    return login_from_headers(headers, name)
+
+
+def _refuse(message: str) -> NoReturn:
+    st.session_state.pop(_USER_KEY, None)
+    st.title("Accès non autorisé")
+    st.error(message)
+    st.stop()
+
+
 def _header_login() -> str | None:
+    try:
+        trust = proxy_trust.from_settings()
+    except ValueError as exc:
+        _refuse(str(exc))
+    if not trust.configured:
+        _refuse(proxy_trust.NOT_CONFIGURED)
     name = config.get("DASHBOARD_AUTH_HEADER") or DEFAULT_AUTH_HEADER
-    return login_from_headers(st.context.headers, name)
+    return trusted_login(st.context.headers, st.context.ip_address, name, trust)
 
 
 def _demo_login(url: str) -> str | None:

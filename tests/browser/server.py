@@ -15,6 +15,9 @@ from dashboard.serve.launcher import free_port, healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 60
+# Header mode believes the identity header only with the proxy's secret: the tests play
+# the proxy and send both.
+PROXY_SECRET = "browser-tests-proxy-secret"
 
 
 @contextlib.contextmanager

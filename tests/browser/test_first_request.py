@@ -13,8 +13,9 @@ The refusal asserted is the frame's own: the title "Accès non autorisé" and th
 "Votre identifiant n'est pas autorisé…". A page run without the frame stops at its own
 guard (identity.page_user), which shows only an error "Accès non autorisé." with no
 title, and Streamlit's version-1 page list in the sidebar: both are told apart here.
-The counter-checks send a known demo user's identity header and see the page itself, so
-the same first request can fail either way.
+The counter-checks send a known demo user's identity header, with the proxy's secret
+header mode requires, and see the page itself, so the same first request can fail either
+way.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.core.proxy_trust import SECRET_HEADER
 from dashboard.ui import navigation
 from dashboard.ui.identity import DEFAULT_AUTH_HEADER
-from tests.browser.server import serving
+from tests.browser.server import PROXY_SECRET, serving
 
 REFUSAL_TITLE = "Accès non autorisé"
 REFUSAL_MESSAGE = "Votre identifiant n'est pas autorisé à consulter ce tableau de bord"
@@ -47,7 +49,8 @@ def _page(url_path: str) -> navigation.PageDef:
 def fresh_server(db_url: str, log_path: Path):
     """A new server in header mode on DB_URL; its base URL once it answers."""
     return serving(db_url, log_path, DASHBOARD_AUTH_MODE="header",
-                   DASHBOARD_AUTH_HEADER=DEFAULT_AUTH_HEADER)
+                   DASHBOARD_AUTH_HEADER=DEFAULT_AUTH_HEADER,
+                   DASHBOARD_AUTH_PROXY_SECRET=PROXY_SECRET)
 
 
 def open_first(browser, url: str, headers: dict[str, str] | None = None):
@@ -97,7 +100,8 @@ def test_first_request_for_a_page_with_a_known_identity_shows_the_page(
     title = _page(url_path).title
     with fresh_server(demo_db_url, tmp_path / "streamlit.log") as base:
         context, pg, errors = open_first(chromium, f"{base}/{url_path}",
-                                         headers={DEFAULT_AUTH_HEADER: login})
+                                         headers={DEFAULT_AUTH_HEADER: login,
+                                                  SECRET_HEADER: PROXY_SECRET})
         try:
             main = pg.locator("[data-testid=stMain]")
             headings = [h.strip() for h in main.locator("h1").all_inner_texts()]
