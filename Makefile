@@ -42,10 +42,10 @@ demo: install
 	$(MAKE) $(DEMO_DB)
 
 run: install
-ifeq ($(strip $(DASHBOARD_DB_URL)),)
+ifeq ($(strip $(DASHBOARD_DB_URL)$(DATABASE_URL)),)
 	@$(MAKE) --no-print-directory $(DEMO_DB)
 else
-	@echo "serving $$DASHBOARD_DB_URL (no demo built)"
+	@echo "serving $${DASHBOARD_DB_URL:-$$DATABASE_URL} (no demo built)"
 	$(PY) -m dashboard db upgrade
 endif
 	$(PY) -m dashboard.serve --server.port $(PORT)

@@ -31,6 +31,7 @@ def _isolated_settings(monkeypatch, tmp_path_factory):
     """Never read the developer's secrets.toml or database URL from a test."""
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(tmp_path_factory.getbasetemp() / "none.toml"))
     monkeypatch.delenv("DASHBOARD_DB_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("DASHBOARD_CALLER_KEY_SECRET", raising=False)
     monkeypatch.delenv("DASHBOARD_PG_WORK_MEM", raising=False)
 

@@ -17,7 +17,7 @@ def test_secrets_file_is_read_and_environment_wins(monkeypatch, tmp_path):
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[dashboard]\ndb_url = "postgresql://x@h/db"\nsl_seconds = 30\n')
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(secrets))
-    assert config.db_url() == "postgresql://x@h/db"
+    assert config.db_url() == "postgresql+psycopg2://x@h/db"  # psycopg2, the stack's driver
     assert config.default_thresholds().sl_seconds == 30
     monkeypatch.setenv("DASHBOARD_DB_URL", "sqlite:////tmp/other.sqlite")
     monkeypatch.setenv("DASHBOARD_SL_SECONDS", "15")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dashboard.core import config
+from dashboard.core import config, dburl
+from dashboard.store import database
 
 
 def db_option(func):
@@ -14,13 +15,15 @@ def db_option(func):
         "db_url",
         default=None,
         metavar="URL",
-        help="SQLAlchemy database URL [default: $DASHBOARD_DB_URL, else "
-        "sqlite:///data/demo.sqlite]",
+        help="database URL, sqlite:///FILE or postgresql://user:password@host/name "
+        "[default: $DASHBOARD_DB_URL, else $DATABASE_URL, else sqlite:///data/demo.sqlite]",
     )(func)
 
 
 def resolve_db(db_url: str | None) -> str:
-    """The URL given on the command line, else the configured one."""
-    if db_url:
-        return db_url
-    return config.db_url()
+    """The URL given on the command line, else the configured one, normalised and checked
+    by opening a connection: one that cannot be used stops the command in one line."""
+    try:
+        return database.check_url(db_url or config.db_url())
+    except dburl.DatabaseUrlError as exc:
+        raise click.ClickException(str(exc)) from None

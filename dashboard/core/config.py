@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.core import dburl
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_URL = "sqlite:///data/demo.sqlite"
 DEFAULT_TIMEZONE = "Europe/Paris"
@@ -30,7 +32,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DASHBOARD_DB_URL", "db_url", DEFAULT_DB_URL,
-            "SQLAlchemy URL of the database (PostgreSQL in production)"),
+            "URL of the database (PostgreSQL in production); DATABASE_URL when unset"),
     Setting("DASHBOARD_SECRETS_FILE", "", ".streamlit/secrets.toml",
             "where to read the `[dashboard]` settings section from"),
     Setting("DASHBOARD_CALLER_KEY_SECRET", "caller_key_secret", None,
@@ -86,8 +88,8 @@ def _secrets_section() -> dict:
         return dict(tomllib.load(fh).get("dashboard", {}))
 
 
-def get(env: str) -> str | None:
-    """Value of the setting named by its environment variable."""
+def given(env: str) -> str | None:
+    """Value of the setting named by its environment variable, if set (no default)."""
     setting = next(s for s in SETTINGS if s.env == env)
     if env in os.environ and os.environ[env] != "":
         return os.environ[env]
@@ -95,12 +97,22 @@ def get(env: str) -> str | None:
         value = _secrets_section().get(setting.key)
         if value is not None:
             return str(value)
-    return setting.default
+    return None
+
+
+def get(env: str) -> str | None:
+    """Value of the setting named by its environment variable, else its default."""
+    value = given(env)
+    return value if value is not None else next(s for s in SETTINGS if s.env == env).default
 
 
 def db_url() -> str:
-    """Database URL; a relative SQLite path is taken from the project root."""
-    url = get("DASHBOARD_DB_URL") or DEFAULT_DB_URL
+    """Database URL: DASHBOARD_DB_URL (environment, then secrets), else DATABASE_URL (the
+    hosting panels' name), else the demo; postgres:// means psycopg2, a relative SQLite
+    path is taken from the project root."""
+    url = (given("DASHBOARD_DB_URL") or os.environ.get("DATABASE_URL", "").strip()
+           or DEFAULT_DB_URL)
+    url = dburl.normalise(url)
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
         rel = url[len(prefix):]

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-from dashboard.core import config
+from dashboard.core import config, dburl
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -40,6 +40,7 @@ def _pg_work_mem(work_mem: str, dbapi_conn, _record) -> None:
 def make_engine(url: str, **options) -> Engine:
     """A new engine for URL (OPTIONS: create_engine's, such as the pool's size), with the
     SQLite pragmas and the PostgreSQL session settings the app relies on."""
+    url = dburl.normalise(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1] if "///" in url else ""
         if path and path != ":memory:":
@@ -64,8 +65,22 @@ def alembic_config(url: str) -> Config:
     """Alembic configuration pointing at the package's migrations and at URL."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", dburl.normalise(url).replace("%", "%%"))
     return cfg
+
+
+def check_url(url: str) -> str:
+    """URL normalised (dburl.normalise) once a connection to it has opened; raises
+    dburl.DatabaseUrlError, which says why in one line, when it cannot be used."""
+    normalised = dburl.normalise(url)
+    try:
+        with get_engine(normalised).connect():
+            pass
+    except Exception as exc:  # any failure to open is reported, never a traceback
+        get_engine.cache_clear()  # a later try (server started meanwhile) starts afresh
+        # The message names the URL as its user wrote it.
+        raise dburl.DatabaseUrlError(dburl.classify(url, exc)) from exc
+    return normalised
 
 
 def upgrade(url: str, revision: str = "head") -> None:

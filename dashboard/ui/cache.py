@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard.core import config
+from dashboard.core import config, dburl
 from dashboard.core.access import Scope, User
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import kpis as kpi_engine
@@ -74,8 +74,7 @@ def database_problem(url: str) -> str | None:
             return ("La base de données est vide : lancez `make run` pour la démonstration "
                     "ou `python -m dashboard db upgrade` puis importez vos données.")
     except Exception as exc:  # shown to the user instead of a stack trace
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"Base de données injoignable : {first}"
+        return dburl.classify(url, exc).french
     return None
 
 
