@@ -35,7 +35,7 @@ S = schema.sites
 
 PAGE_SIZE = 50
 EXPORT_CAP = 20_000
-OUTCOMES = ("answered", "abandoned", "deflected", "replied", "pending", "closed")
+OUTCOMES = (*schema.PHONE_OUTCOMES, *schema.EMAIL_OUTCOMES)
 ROW_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64,
     "received_at": pl.Datetime("us"),  # naive UTC

@@ -385,3 +385,10 @@ def test_every_read_is_an_index_search(day_rows, filters):
                 bounded = [line for line in on_contacts if "ix_contacts_" in line
                            and ("local_date=?" in line or "received_at>?" in line)]
             assert bounded, joined
+
+
+def test_every_stored_outcome_has_a_french_label_and_a_filter():
+    assert set(ct.OUTCOME_LABELS) == {*schema.PHONE_OUTCOMES, *schema.EMAIL_OUTCOMES}
+    assert ct.OUTCOME_LABELS["ivr"] == "Serveur vocal"
+    assert set(q.OUTCOMES) == {"answered", "abandoned", "deflected", "ivr", "replied",
+                                    "pending", "closed"}

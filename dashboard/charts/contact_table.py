@@ -16,6 +16,7 @@ from dashboard.core.access import Scope
 
 OUTCOME_LABELS = {
     "answered": "Décroché", "abandoned": "Abandonné", "deflected": "Dissuadé",
+    "ivr": "Serveur vocal",
     "replied": "Répondu", "pending": "En attente", "closed": "Clos",
 }
 PROMOTED_LABELS = {True: "oui", False: "non", None: fmt.MISSING}

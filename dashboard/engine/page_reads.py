@@ -20,7 +20,7 @@ TODAY_SLOTS = ("offered", "answered", "abandoned", "agents_logged_in", "required
 # Its tiles (the day and the same weekday a week before), and whether the day had activity.
 TODAY_TILES = ("received", "answer_rate", "service_level", "asa_seconds", "aht_seconds",
                "abandoned", "emails_received", "backlog", "reply_within_48h_rate", "acts",
-               "offered", "deflected")
+               "offered", "deflected", "ivr_ended")
 TODAY_DEPARTMENTS = all_but("median_reply_hours")
 TODAY_AGENTS = all_but("median_reply_hours", "backlog")
 # Campagnes: contacts received per day and half-hour.
