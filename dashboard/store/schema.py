@@ -191,6 +191,122 @@ acts = Table(
     Index(None, "agent_id", "local_date"),
 )
 
+# ---------------------------------------------------- the review's other records
+# spec/review-data.md: what the local services received, users' survey answers, the staff
+# barometer, tool outages and training. Raw records keyed by source and id, like contacts.
+
+RECEPTION_CHANNELS = ("guichet", "telephone", "courriel", "courrier")
+STAFF_POPULATIONS = ("centre_agent", "centre_manager", "local_agent", "local_manager")
+STAFF_QUESTIONS = ("tools", "training", "workload", "acts_scope", "overall")
+INCIDENT_COMPONENTS = ("telephonie", "messagerie", "applications")
+INCIDENT_SEVERITIES = ("panne", "degrade")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+local_reception = Table(
+    "local_reception",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("handled", Integer),
+    Column("staff_hours", Float),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "record_id"),
+    CheckConstraint(_one_of("channel", RECEPTION_CHANNELS), name="channel"),
+    CheckConstraint("received >= 0 AND (handled IS NULL OR handled >= 0) AND "
+                    "(staff_hours IS NULL OR staff_hours >= 0)", name="counts"),
+    Index(None, "department", "day"),
+)
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("response_id", String(128), nullable=False),
+    Column("answered_at", DateTime, nullable=False),
+    Column("local_date", Date, nullable=False),  # local date of answered_at
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("satisfaction", SmallInteger, nullable=False),
+    Column("resolved", Boolean),
+    Column("knew_number", Boolean),
+    Column("contact_id", String(128)),
+    Column("comment", Text),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "response_id"),
+    CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+    CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
+    Index(None, "site", "local_date"),
+)
+
+staff_surveys = Table(
+    "staff_surveys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("response_id", String(128), nullable=False),
+    Column("wave", Date, nullable=False),
+    Column("population", String(16), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code")),
+    Column("department", String(3)),
+    *(Column(q, SmallInteger) for q in STAFF_QUESTIONS),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "response_id"),
+    CheckConstraint(_one_of("population", STAFF_POPULATIONS), name="population"),
+    CheckConstraint("site IS NOT NULL OR department IS NOT NULL", name="where"),
+    CheckConstraint(" AND ".join(f"({q} IS NULL OR {q} BETWEEN 1 AND 5)"
+                                 for q in STAFF_QUESTIONS), name="answers"),
+    Index(None, "wave"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("incident_id", String(128), nullable=False),
+    Column("component", String(16), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code")),  # NULL: every site
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=False),
+    Column("local_date", Date, nullable=False),  # local date of start_at
+    Column("severity", String(8), nullable=False),
+    Column("description", Text),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "incident_id"),
+    CheckConstraint(_one_of("component", INCIDENT_COMPONENTS), name="component"),
+    CheckConstraint(_one_of("severity", INCIDENT_SEVERITIES), name="severity"),
+    CheckConstraint("end_at >= start_at", name="end_after_start"),
+    Index(None, "local_date"),
+)
+
+training = Table(
+    "training",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("record_id", String(128), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("hours", Float, nullable=False),
+    Column("module", String(64), nullable=False),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "record_id"),
+    CheckConstraint("hours > 0", name="hours"),
+    Index(None, "agent_id", "day"),
+)
+
 users = Table(
     "users",
     metadata,
@@ -207,7 +323,7 @@ imports = Table(
     "imports",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(32), nullable=False),  # contacts | acts | agents | agent-sessions
+    Column("kind", String(32), nullable=False),  # an import kind (dashboard/ingest/kinds.py)
     Column("source", String(64), nullable=False),
     Column("file_name", Text, nullable=False),
     Column("imported_by", String(128)),
