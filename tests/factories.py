@@ -235,6 +235,30 @@ class Rows:
                  local_date=day),
         )
 
+    def survey(
+        self,
+        local: str | dt.datetime,
+        satisfaction: int,
+        *,
+        site: str = "rouen",
+        department: str = "60",
+        channel: str = "phone",
+        resolved: bool | None = None,
+        knew_number: bool | None = None,
+        contact_id: str | None = None,
+        comment: str | None = None,
+    ) -> dict:
+        """Insert one user's survey answer given at LOCAL."""
+        answered = self.to_utc(local, site)
+        day, _slot = self.local_keys(answered, site)
+        return self._insert(
+            schema.surveys,
+            dict(source=SOURCE, response_id=f"sv{next(self._ids)}", answered_at=answered,
+                 local_date=day, site=site, department=department, channel=channel,
+                 satisfaction=satisfaction, resolved=resolved, knew_number=knew_number,
+                 contact_id=contact_id, comment=comment),
+        )
+
     def agent(self, agent_id: str, site: str = "rouen", name: str | None = None) -> dict:
         """Insert one agent."""
         return self._insert(

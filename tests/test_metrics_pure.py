@@ -19,6 +19,9 @@ from dashboard.metrics import phone as m_phone
 from dashboard.metrics import sessions as m_sessions
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "metrics.md"
+REVIEW_SPEC = SPEC.with_name("review-data.md")
+# The review's figures that are no KPI of the engine: per tool component, per agent.
+REVIEW_OUTSIDE_ENGINE = {"tool_availability", "trained_before_start"}
 # Metrics the registry adds to the spec's table (documented in their MetricDef): the mean
 # agents logged in that staffing_gap subtracts from, and the Erlang A input.
 EXTENSIONS = {"agents_logged_in", "patience_seconds"}
@@ -27,7 +30,11 @@ EXTENSIONS = {"agents_logged_in", "patience_seconds"}
 def test_registry_matches_the_spec_table():
     if not SPEC.is_file():
         pytest.skip(f"{SPEC} is absent: the spec lives outside the repository")
-    rows = re.findall(r"^\| `([a-z0-9_]+)` \| ([^|]+?) \|", SPEC.read_text(), re.M)
+    pattern = r"^\| `([a-z0-9_]+)` \| ([^|]+?) \|"
+    rows = re.findall(pattern, SPEC.read_text(), re.M)
+    # The users' survey figures of the review follow, in the review spec's order.
+    rows += [row for row in re.findall(pattern, REVIEW_SPEC.read_text(), re.M)
+             if row[0] not in REVIEW_OUTSIDE_ENGINE]
     spec = [(key, label.strip()) for key, label in rows]
     assert [(d.key, d.label) for d in m.METRICS if d.key not in EXTENSIONS] == spec
     assert EXTENSIONS <= set(m.METRIC_KEYS)
@@ -37,7 +44,7 @@ def test_registry_is_consistent():
     assert len(set(m.METRIC_KEYS)) == len(m.METRIC_KEYS)
     for d in m.METRICS:
         assert d.unit in {"count", "rate", "seconds", "hours", "ratio", "agents"}, d
-        assert d.family in {"phone", "email", "acts", "staffing"}, d
+        assert d.family in {"phone", "email", "acts", "staffing", "survey"}, d
         assert d.definition and d.label
     assert set(m_formulas._formulas()) == set(m.METRIC_KEYS)
     assert {s.merge for s in m.STATS} <= {"sum", "max", "concat", "stock", "span"}
@@ -192,11 +199,15 @@ def test_empty_statistics_give_one_row_of_zeros_and_nulls():
 
 def test_unavailable_metrics_rules():
     assert m.unavailable_metrics(("site", "day")) == frozenset()
-    assert m.unavailable_metrics(("slot",)) == {"backlog"}
+    survey = {"survey_responses", "csat_rate", "mean_satisfaction",
+              "perceived_resolution_rate", "survey_response_rate"}
+    assert m.unavailable_metrics(("slot",)) == {"backlog"} | survey
     assert m.unavailable_metrics(("campaign",)) == m.STAFFING_METRICS
     assert m.unavailable_metrics((), {"channel"}) == m.STAFFING_METRICS | m.ACT_METRICS
-    assert m.unavailable_metrics(("agent",), {"site", "agent"}) == m.TEAM_METRICS
-    assert m.unavailable_metrics(("site", "slot")) == {"backlog"}
+    assert m.unavailable_metrics(("agent",), {"site", "agent"}) == m.TEAM_METRICS | survey
+    assert m.unavailable_metrics(("site", "slot")) == {"backlog"} | survey
+    assert m.unavailable_metrics(("week",), {"queue"}) == (
+        m.STAFFING_METRICS | m.ACT_METRICS | survey)
 
 
 def test_filters_are_hashable_and_checked():

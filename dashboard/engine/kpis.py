@@ -31,6 +31,7 @@ from dashboard.metrics import medians
 from dashboard.metrics import phone as m_phone
 from dashboard.metrics import sessions as m_sessions
 from dashboard.metrics import staffing as m_staffing
+from dashboard.metrics import surveys as m_surveys
 from dashboard.store import schema
 from queries import acts as q_acts
 from queries import contacts as q_contacts
@@ -38,6 +39,7 @@ from queries import reference as q_reference
 from queries import rollups as q_rollups
 from queries import sessions as q_sessions
 from queries import staffing as q_staffing
+from queries import surveys as q_surveys
 
 
 def compute_kpis(
@@ -121,6 +123,7 @@ class Inputs:
     campaigns: pl.DataFrame | None
     frames: list[pl.DataFrame]  # the contacts' statistics per group (rollups or raw rows)
     act_counts: pl.DataFrame | None = None
+    survey_counts: pl.DataFrame | None = None  # users' survey answers per raw group
     period: TeamPeriod | None = None  # the team statistics, shared by the filters' calls
     hours: pl.DataFrame | None = None  # the team sites' opening hours and targets
     windows: pl.DataFrame | None = None  # their open windows over the period
@@ -185,6 +188,11 @@ def read_inputs(engine: Engine, conn, filters: Filters, p: Plan,
         act_job = background.Job(engine, lambda c: (
             q_rollups.act_counts(c, filters, p.src, acts_table) if acts_table is not None
             else q_acts.act_counts(c, filters, p.src)))
+    survey_job = None
+    if not m.SURVEY_METRICS <= p.unavailable:
+        # Survey answers are few (one handled contact in a dozen): read raw, per group.
+        survey_job = background.Job(
+            engine, lambda c: q_surveys.survey_counts(c, filters, p.src))
     if p.wants_hours and staff and not p.team and not p.slot_base:
         agent_days_job = background.Job(
             engine, lambda c: q_rollups.agent_day_rows(c, filters, p.src))
@@ -198,6 +206,8 @@ def read_inputs(engine: Engine, conn, filters: Filters, p: Plan,
             p.team, overrides, defaults, calendar, period_lo)
     if act_job is not None:
         out.act_counts = act_job.result(conn)
+    if survey_job is not None:
+        out.survey_counts = survey_job.result(conn)
     if team_job is not None:
         out.period = team_job.result(conn)
     if p.wants_hours:
@@ -222,6 +232,9 @@ def compute(filters: Filters, p: Plan, inputs: Inputs) -> pl.DataFrame:
     if inputs.act_counts is not None:
         keyed = m_grouping.with_group_keys(inputs.act_counts, by, campaigns)
         frames.append(m_handled.act_stats(keyed, by))
+    if inputs.survey_counts is not None:
+        keyed = m_grouping.with_group_keys(inputs.survey_counts, by, campaigns)
+        frames.append(m_surveys.survey_stats(keyed, by))
     if inputs.period is not None:
         grid = inputs.period.grid(p.slot_base)
         cells = inputs.period.required(p.slot_base)

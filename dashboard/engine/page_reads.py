@@ -7,8 +7,9 @@ same calls.
 
 from __future__ import annotations
 
-from dashboard.metrics.definitions import all_but
+from dashboard.metrics.definitions import SURVEY_METRICS, all_but
 
+SURVEYS = tuple(sorted(SURVEY_METRICS))  # read by the review only
 STAFFING = ("agent_hours", "occupancy", "handled_per_agent_hour", "agents_logged_in",
             "required_agents", "staffing_gap")
 ACT_KEYS = ("acts", "acts_per_100_handled")
@@ -21,18 +22,18 @@ TODAY_SLOTS = ("offered", "answered", "abandoned", "agents_logged_in", "required
 TODAY_TILES = ("received", "answer_rate", "service_level", "asa_seconds", "aht_seconds",
                "abandoned", "emails_received", "backlog", "reply_within_48h_rate", "acts",
                "offered", "deflected", "ivr_ended")
-TODAY_DEPARTMENTS = all_but("median_reply_hours")
-TODAY_AGENTS = all_but("median_reply_hours", "backlog")
+TODAY_DEPARTMENTS = all_but("median_reply_hours", *SURVEYS)
+TODAY_AGENTS = all_but("median_reply_hours", "backlog", *SURVEYS)
 # Campagnes: contacts received per day and half-hour.
-CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING)
+CAMPAIGN_LOAD = all_but("median_reply_hours", "backlog", *ACT_KEYS, *STAFFING, *SURVEYS)
 # Actes: acts and handled contacts.
-ACTS = all_but("median_reply_hours", "backlog", *STAFFING)
+ACTS = all_but("median_reply_hours", "backlog", *STAFFING, *SURVEYS)
 # Actes: its tiles (acts, per 100 handled, online promotion, repeat contacts) and whether
 # the period had activity.
 ACTS_TOTAL = ("acts", "acts_per_100_handled", "online_promotion_rate", "repeat_contact_rate",
               "offered", "emails_received", "answered", "emails_replied")
 # Effectifs: staffing and the calls behind it.
-TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS)
+TEAM = all_but("median_reply_hours", "backlog", *ACT_KEYS, *SURVEYS)
 # Accueil: the last day's calls, answer rate and e-mails, in all and per site.
 HOME = ("received", "answer_rate", "emails_received")
 # Bilan: sites and départements side by side (its tables, volumes and indicators charts);
@@ -44,4 +45,4 @@ REVIEW_SIDES = ("received", "emails_received", "answer_rate", "service_level",
 # the campaign peaks read calls offered and the answer rate only.
 REVIEW_WEEKS = ("offered", "answer_rate")
 # Mes statistiques and its team medians: handled contacts, acts, whether one worked.
-AGENT_OWN = all_but("median_reply_hours", "backlog", *STAFFING[1:])
+AGENT_OWN = all_but("median_reply_hours", "backlog", *STAFFING[1:], *SURVEYS)

@@ -24,7 +24,10 @@ What a grouping cannot measure is null, never a guess (see `unavailable_metrics`
 - acts (acts, acts_per_100_handled): acts carry no channel or queue (their link to a
   contact is optional and partial in real exports), so these are null when grouped or
   filtered by channel or queue;
-- backlog is a stock at an instant: null when grouped by slot.
+- backlog is a stock at an instant: null when grouped by slot;
+- users' survey answers (survey_responses … survey_response_rate, spec/review-data.md)
+  carry a site, a département, a channel and the local date of the answer: these are null
+  when grouped by slot, queue or agent, filtered by queue or agent, or in an agent's scope.
 
 Team measures and their time base (agents_logged_in, required_agents, staffing_gap).
 They are means of a number of agents over a **time base** W, the site's *open days*
@@ -191,6 +194,17 @@ METRICS: tuple[MetricDef, ...] = (
               "Erlang A (with patience) as an option"),
     MetricDef("staffing_gap", "Écart d'effectif", "agents", "staffing",
               "agents_logged_in − required_agents (negative: understaffed)"),
+    # spec/review-data.md: the users' post-contact survey.
+    MetricDef("survey_responses", "Réponses à l'enquête", "count", "survey",
+              "survey answers in scope (local date of answered_at)"),
+    MetricDef("csat_rate", "Usagers satisfaits", "rate", "survey",
+              "answers with satisfaction ≥ 4 / survey_responses"),
+    MetricDef("mean_satisfaction", "Satisfaction moyenne", "ratio", "survey",
+              "mean satisfaction, 1–5"),
+    MetricDef("perceived_resolution_rate", "Demande traitée (selon l'usager)", "rate",
+              "survey", "answers with resolved true / answers with resolved given"),
+    MetricDef("survey_response_rate", "Taux de réponse à l'enquête", "rate", "survey",
+              "survey_responses / handled contacts (answered + emails_replied), same scope"),
 )
 
 
@@ -228,6 +242,13 @@ TEAM_BLIND = STAFFING_BLIND | {"agent"}
 
 
 ACTS_BLIND = frozenset({"channel", "queue"})
+
+
+SURVEY_METRICS = frozenset({"survey_responses", "csat_rate", "mean_satisfaction",
+                            "perceived_resolution_rate", "survey_response_rate"})
+
+
+SURVEY_BLIND = frozenset({"slot", "queue", "agent"})
 
 
 @dataclass(frozen=True)
@@ -270,6 +291,11 @@ STATS: tuple[StatDef, ...] = (
     StatDef("st_base_logged_us", "sum", pl.Int64),
     StatDef("st_required_us", "sum", pl.Int64),
     StatDef("st_required_unknown", "sum", pl.Int64),
+    StatDef("sv_responses", "sum", pl.Int64),
+    StatDef("sv_satisfied", "sum", pl.Int64),
+    StatDef("sv_score_sum", "sum", pl.Int64),
+    StatDef("sv_resolved", "sum", pl.Int64),
+    StatDef("sv_resolved_given", "sum", pl.Int64),
 )
 
 
@@ -288,6 +314,8 @@ def unavailable_metrics(by: Sequence[str], restricted: Collection[str] = ()) -> 
         out |= ACT_METRICS
     if "slot" in by:
         out.add("backlog")
+    if scope & SURVEY_BLIND:
+        out |= SURVEY_METRICS
     return frozenset(out)
 
 

@@ -71,6 +71,11 @@ def _formulas() -> dict[str, pl.Expr]:
         "agents_logged_in": logged_in,
         "required_agents": required,
         "staffing_gap": logged_in - required,
+        "survey_responses": c("sv_responses"),
+        "csat_rate": _ratio(c("sv_satisfied"), c("sv_responses")),
+        "mean_satisfaction": _ratio(c("sv_score_sum"), c("sv_responses")),
+        "perceived_resolution_rate": _ratio(c("sv_resolved"), c("sv_resolved_given")),
+        "survey_response_rate": _ratio(c("sv_responses"), handled),
     }
 
 

@@ -1,0 +1,51 @@
+"""Users' survey answers (spec/review-data.md), counted in SQL per combination of the
+grouping columns asked for.
+
+Grain: one row per distinct value of COLUMNS (local date of the answer, site, département,
+channel) with the answer counts the survey statistics sum. Answers carry no slot, queue
+or agent: the caller leaves those groupings null (see dashboard.metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy import Connection, Integer, case, func, select
+
+from dashboard.core.filters import Filters
+from dashboard.store import schema
+from queries._common import SOURCE_DTYPES, columns_of, fetch, row_conditions
+
+S = schema.surveys
+COUNTS = ("n", "satisfied", "score_sum", "resolved", "resolved_given")
+
+
+def _count(condition) -> object:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def survey_counts(conn: Connection, filters: Filters, columns: Sequence[str] = ()
+                  ) -> pl.DataFrame:
+    """Answers given on a local date of the period, counted per value of COLUMNS: `n`,
+    `satisfied` (satisfaction ≥ 4), `score_sum`, `resolved` (true) and `resolved_given`."""
+    names = [name for name in dict.fromkeys(columns) if name in S.c]
+    cols = columns_of(S, names)
+    stmt = (
+        select(
+            *cols,
+            func.count().label("n"),
+            _count(S.c.satisfaction >= 4).label("satisfied"),
+            func.coalesce(func.sum(S.c.satisfaction.cast(Integer)), 0).label("score_sum"),
+            _count(S.c.resolved.is_(True)).label("resolved"),
+            _count(S.c.resolved.is_not(None)).label("resolved_given"),
+        )
+        .where(
+            S.c.local_date.between(filters.start, filters.end),
+            *row_conditions(S, filters, fields=("sites", "departments", "channels")),
+        )
+        .group_by(*cols)
+    )
+    sch = {name: SOURCE_DTYPES[name] for name in names}
+    sch.update(dict.fromkeys(COUNTS, pl.Int64))
+    return fetch(conn, stmt, sch)
