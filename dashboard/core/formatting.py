@@ -107,3 +107,48 @@ def format_key(value, dimension: str) -> str:
         year, month = str(value).split("-")
         return f"{month}/{year}"
     return str(value)
+
+
+# Markdown text: Streamlit renders st.markdown, st.caption, st.title, st.header,
+# st.info/warning/error/success, metric, widget and button labels as GitHub-flavoured
+# Markdown with its own extensions: `:red[…]` colours and badges (remark-directive),
+# `:material/name:` icons, `$…$` LaTeX, emoji shortcodes, `:streamlit:`. A character is
+# escaped when it can start markup anywhere in a line: emphasis `* _ ~`, code `` ` ``,
+# links and directives `[ ] { }`, autolinks and HTML `< > :` and `@` (e-mail autolinks),
+# entities `&`, math `$`, tables `|`, headings `#`, the backslash itself. `- +` and a
+# number's `.` or `)` (lists) matter only at the start of a line and are escaped only
+# there, so that "Eure-et-Loir" stays what a reader, and a test looking for it, sees.
+_MD_ANYWHERE = re.compile(r"([\\`*_~\[\]{}<>:@&$|#])")
+_MD_LINE_START = re.compile(r"^(?:([-+])|(\d+)(?=[.)]))")
+_MD_WWW = re.compile(r"(www)\.", re.IGNORECASE)  # GFM links "www.x.y" without a scheme
+# Streamlit swaps `:material/…:` (in the raw text, before Markdown) and `:material_…:`,
+# `:streamlit:` (in the text, after escapes are undone) for an icon or its logo, whatever
+# the backslashes: an invisible WORD JOINER after the colon keeps them text.
+_MD_SHORTCODES = re.compile(r"(?<=:)(?=material[/_]|streamlit:)")
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
+WORD_JOINER = "\u2060"
+
+
+def _line_start(match: re.Match) -> str:
+    sign, number = match.groups()
+    return "\\" + sign if sign else number + "\\"
+
+
+def md_text(value) -> str:
+    """VALUE as Markdown that Streamlit shows as it is: "**x**" → "\\*\\*x\\*\\*".
+
+    For imported text (names, labels, file names) put into a Markdown string; None is "".
+    Line breaks become spaces: a value is one run of text, never a block of its own.
+    """
+    if value is None:
+        return ""
+    text = _LINE_BREAKS.sub(" ", str(value)).strip(" \t")
+    text = _MD_SHORTCODES.sub(WORD_JOINER, text)
+    text = _MD_ANYWHERE.sub(r"\\\1", text)
+    text = _MD_WWW.sub(r"\1\\.", text)
+    return _MD_LINE_START.sub(_line_start, text)
+
+
+# What a staff-barometer group too small to show shows instead of its figures
+# (dashboard.metrics.barometer: fewer than MIN_RESPONDENTS answers).
+SMALL_GROUP = "— (moins de 5 réponses)"
