@@ -110,7 +110,8 @@ def seen(monkeypatch):
 
     def navigation_spy(pages, *args, **kwargs):
         record.navigation.append(
-            [(section, page.title) for section, items in pages.items() for page in items])
+            [(section, page.title) for section, items in pages.items() for page in items
+             if page.visibility == "visible"])  # the menu; hidden: the home at its path
         return real_navigation(pages, *args, **kwargs)
 
     monkeypatch.setattr(streamlit, "navigation", navigation_spy)

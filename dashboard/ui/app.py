@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard.core.access import ROLE_LABELS, scope_for
+from dashboard.core.formatting import md_text
 from dashboard.ui import banner, cache, identity, navigation, sidebar
 
 st.set_page_config(
@@ -32,16 +33,15 @@ if user is None:
 
 identity.remember(user)
 scope = scope_for(user)
-st.sidebar.caption(f"{user.display_name or user.login} · {ROLE_LABELS[user.role]}")
+st.sidebar.caption(f"{md_text(user.display_name or user.login)} · {ROLE_LABELS[user.role]}")
 
-pages = {}
-for index, page in enumerate(navigation.pages_for(user.role)):
-    # The role's first page is its home, served at the root URL.
-    pages.setdefault(page.section, []).append(
-        st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path,
-                default=index == 0)
-    )
-current = st.navigation(pages)
+# A path that is no page of the role gets a stand-in running the role's home, with a
+# French message: never Streamlit's English "Page not found", never the other page.
+requested = navigation.requested_path()
+refused = navigation.refusal(user.role, requested)
+current = st.navigation(navigation.st_pages(user.role, requested if refused else None))
 filters = sidebar.render_filters(url, scope)
 banner.render(ROLE_LABELS[user.role], banner.place(url, scope, filters))
+if refused and current.url_path == requested:
+    st.warning(refused, icon=":material/info:")
 current.run()
