@@ -65,7 +65,7 @@ site_names = dict(zip(targets["site"], targets["site_name"]))
 in_view = shared.sites or tuple(targets["site"])
 goal = series.targets_for(targets, in_view, default_thresholds())
 tz = targets["timezone"][0] if len(in_view) == 1 and targets.height else DEFAULT_TIMEZONE
-where = ", ".join(site_names.get(s, s) for s in in_view) or "tous les sites"
+where = ", ".join(fmt.md_text(site_names.get(s, s)) for s in in_view) or "tous les sites"
 
 
 def tile(column, key: str, now: dict, before: dict | None) -> None:
@@ -120,7 +120,7 @@ def live_view() -> None:
         for row in uncovered.iter_rows(named=True):
             since = (f"n'est couvert qu'à partir du {fmt.fr_date(row['first_day'])}"
                      if row["first_day"] else "n'est couvert par aucun site choisi")
-            message += f" {row['department']} {row['department_name'] or ''} {since}."
+            message += f" {row['department']} {fmt.md_text(row['department_name'])} {since}."
         st.info(message)
         return
 

@@ -9,6 +9,7 @@ from dashboard.charts import exports
 from dashboard.charts import review as charts
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
+from dashboard.core import formatting as fmt
 from dashboard.engine import page_reads
 from dashboard.review import figures as review
 from dashboard.review import report
@@ -31,7 +32,7 @@ site_names = dict(zip(coverage["site"], coverage["site_name"]))
 dept_names = dict(zip(coverage["department"], coverage["department_name"]))
 dept_labels = {code: f"{code} {name}" for code, name in dept_names.items()}
 perimeter = report.perimeter_label(filters, site_names)
-st.caption(f"{perimeter} · du {filters.start:%d/%m/%Y} au {filters.end:%d/%m/%Y}. "
+st.caption(f"{fmt.md_text(perimeter)} · du {filters.start:%d/%m/%Y} au {filters.end:%d/%m/%Y}. "
            "Les questions du bilan : volumes et calibrage des équipes, qualité de service, "
            "actes et promotion des services en ligne, recontacts des usagers.")
 

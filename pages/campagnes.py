@@ -47,12 +47,13 @@ if choice:
                                     span.first_day, span.last_day)
     departments = series.campaign_departments(campaign["department"], shared.departments)
     if window is None or departments is None:
-        st.info(f"Aucune donnée pour « {choice} » ({fmt.fr_date(campaign['start_date'])} – "
+        st.info(f"Aucune donnée pour « {fmt.md_text(choice)} » "
+                f"({fmt.fr_date(campaign['start_date'])} – "
                 f"{fmt.fr_date(campaign['end_date'])}) avec ces filtres.")
         st.stop()
     start, end = window
 st.caption(f"Du **{series.fr_day(start)}** au **{series.fr_day(end)}**"
-           + (f" · {choice}" if choice else " · période de la barre latérale"))
+           + (f" · {fmt.md_text(choice)}" if choice else " · période de la barre latérale"))
 
 selection = Filters(start, end, sites=shared.sites, departments=departments,
                     channels=shared.channels, scope=scope)
@@ -107,7 +108,8 @@ if aligned:
 else:
     st.info("Aucune campagne n'a de données pour cette sélection.")
 if skipped:
-    st.caption("Sans données pour cette sélection : " + ", ".join(skipped) + ".")
+    st.caption("Sans données pour cette sélection : "
+               + ", ".join(fmt.md_text(name) for name in skipped) + ".")
 
 st.header("Profil de la semaine")
 if shared.channels == ("email",):

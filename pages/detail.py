@@ -101,7 +101,7 @@ site_names = dict(zip(targets["site"], targets["site_name"]))
 periods = cache.coverage_periods(url)
 dept_names = dict(zip(periods["department"], periods["department_name"]))
 in_view = shared.sites or tuple(targets["site"])
-where = ", ".join(site_names.get(s, s) for s in in_view) or "tous les sites"
+where = ", ".join(fmt.md_text(site_names.get(s, s)) for s in in_view) or "tous les sites"
 st.caption(f"**{series.fr_day(day)}** · {where} · heures locales du site, contacts dans "
            "l'ordre de leur arrivée")
 

@@ -5,8 +5,10 @@ import polars as pl
 import streamlit as st
 
 from dashboard.charts import exports
+from dashboard.core import config
 from dashboard.core import formatting as fmt
 from dashboard.ui import cache, identity, widgets
+from queries import imports
 
 KINDS = {"contacts": "Contacts", "acts": "Actes", "agents": "Agents",
          "agent-sessions": "Sessions des agents"}
@@ -81,19 +83,26 @@ else:
         chosen = st.selectbox("Import", list(labels), format_func=labels.get,
                               key="quarantine-import")
         rejected = cache.quarantine_file(url, chosen)
+        # The recorded path is shown as text (it is data, like the file's name).
+        path = fmt.md_text(rejected.path)
         if rejected.content is not None:
             widgets.download_lines(rejected.content, rejected.name, key="dl-quarantine",
                                    label="Télécharger les lignes rejetées",
                                    sheet="Lignes rejetées")
             st.caption(f"Chaque ligne rejetée avec son numéro de ligne dans le fichier et la "
-                       f"raison du rejet ; fichier `{rejected.path}`.")
+                       f"raison du rejet ; fichier {path}.")
         elif rejected.path is None:
             st.warning("Aucun fichier de rejets n'a été enregistré pour cet import.")
         elif rejected.reason == "the file no longer exists":
-            st.warning(f"Le fichier des lignes rejetées n'existe plus : `{rejected.path}`.")
+            st.warning(f"Le fichier des lignes rejetées n'existe plus : {path}.")
+        elif rejected.reason == imports.OUTSIDE_FOLDER:
+            st.warning(f"Le fichier enregistré pour cet import n'est pas dans le dossier des "
+                       f"rejets ({fmt.md_text(config.quarantine_dir())}, réglage "
+                       "`DASHBOARD_QUARANTINE_DIR`) : il n'est pas proposé. Fichier "
+                       f"enregistré : {path}.")
         else:
             st.warning(f"Le fichier des lignes rejetées ne peut pas être proposé "
-                       f"({rejected.reason}) : `{rejected.path}`.")
+                       f"({fmt.md_text(rejected.reason)}) : {path}.")
 
 # -- freshness ------------------------------------------------------------------------------
 st.header("Fraîcheur des données")

@@ -87,7 +87,7 @@ tiles[3].metric("Taux d'occupation", fmt.fr_percent(total["occupancy"]), border=
 by_site = cache.kpis(url, team, ("site",), overrides, READS)
 site_table = tables.display_table(by_site, ("site",), TEAM, scope=scope, site_names=site_names)
 widgets.data_table(site_table)
-st.caption(review.team_reading(by_site, "site", site_names))
+st.caption(fmt.md_text(review.team_reading(by_site, "site", site_names)))
 
 st.header("Par demi-heure")
 slots = cache.kpis(url, team, ("slot",), overrides, READS)

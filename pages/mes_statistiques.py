@@ -31,7 +31,8 @@ mine = Filters(start=shared.start, end=shared.end, channels=shared.channels, sco
 site_name = dict(zip(*cache.coverage_periods(url).select("site", "site_name"))).get(
     scope.site, scope.site)
 st.caption(
-    f"{user.display_name or user.login} · équipe de {site_name} · du {fmt.fr_date(mine.start)} "
+    f"{fmt.md_text(user.display_name or user.login)} · équipe de {fmt.md_text(site_name)} · "
+    f"du {fmt.fr_date(mine.start)} "
     f"au {fmt.fr_date(mine.end)}"
     + (f" · {sidebar.CHANNEL_LABELS[mine.channels[0]].lower()} seulement" if mine.channels else "")
 )
@@ -61,7 +62,8 @@ for metrics in filter(None, rows):
             st.caption(f"Médiane de l'équipe : **{fmt.format_value(row['median'], unit)}**")
 
 st.markdown(
-    f"La **médiane de l'équipe** est la valeur du milieu parmi les agents de {site_name} "
+    f"La **médiane de l'équipe** est la valeur du milieu parmi les agents de "
+    f"{fmt.md_text(site_name)} "
     "actifs sur la même période : la moitié fait plus, l'autre moitié moins. Elle est "
     "anonyme : aucun nom ni chiffre individuel n'est montré ni téléchargeable. Elle n'est "
     f"donnée qu'à partir de {team.MIN_AGENTS} agents actifs (« — » sinon), car en deçà "

@@ -27,6 +27,8 @@ from queries._common import fetch
 ADMIN_TIMEZONE = "Europe/Paris"
 # A quarantine file bigger than this is not offered for download from the page.
 MAX_QUARANTINE_BYTES = 50 * 1024 * 1024
+# QuarantineFile.reason of a recorded path that leads out of the quarantine folder.
+OUTSIDE_FOLDER = "outside the quarantine folder"
 
 _HISTORY_SCHEMA = {
     "id": pl.Int64, "kind": pl.String, "source": pl.String, "file_name": pl.String,
@@ -251,15 +253,21 @@ class QuarantineFile:
         return Path(self.path).name if self.path else f"import-{self.import_id}.rejected.csv"
 
 
-def quarantine_file(conn: Connection, import_id: int,
+def quarantine_file(conn: Connection, import_id: int, folder: Path,
                     max_bytes: int = MAX_QUARANTINE_BYTES) -> QuarantineFile:
-    """The rejected rows of import IMPORT_ID, read from the quarantine file it recorded."""
+    """The rejected rows of import IMPORT_ID, read from the quarantine file it recorded,
+    only if that file, links followed, is in FOLDER (the path is data: a row of the
+    imports table could name any file the server can read)."""
     i = schema.imports
     path = conn.execute(select(i.c.quarantine_path).where(i.c.id == import_id)).scalar()
     if not path:
         return QuarantineFile(import_id, None, None, "no quarantine file was recorded")
-    file = Path(path)
+    file = Path(path).resolve()
+    if not file.is_relative_to(Path(folder).resolve()):
+        return QuarantineFile(import_id, path, None, OUTSIDE_FOLDER)
     try:
+        if file.exists() and not file.is_file():  # a folder, a device, a pipe
+            return QuarantineFile(import_id, path, None, "not a file")
         size = file.stat().st_size
         if size > max_bytes:
             return QuarantineFile(import_id, path, None, f"too big ({size} bytes)")

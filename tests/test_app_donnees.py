@@ -53,8 +53,9 @@ def _table(at: AppTest, column: str):
 
 
 @pytest.fixture
-def loaded(db_url, tmp_path):
+def loaded(db_url, tmp_path, monkeypatch):
     """Two imports that load, one with rejected rows, one whose rejects file was removed."""
+    monkeypatch.setenv("DASHBOARD_QUARANTINE_DIR", str(tmp_path))  # the page serves only it
     phone = tmp_path / "rouen-phone.csv"
     phone.write_text("\n".join([HEADER, *_lines(ROUEN_PHONE, "rouen", "60", "phone"),
                                 "bad1,phone,rouen,60,never,answered,5,",

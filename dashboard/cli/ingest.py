@@ -90,7 +90,7 @@ class _Bar:
 @click.option("--encoding", type=click.Choice(ENCODINGS), default=None,
               help="CSV text encoding [default: the mapping's, else utf-8]")
 @click.option("--quarantine-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="where rejected rows go [default: ./quarantine]")
+              help="where rejected rows go [default: DASHBOARD_QUARANTINE_DIR, quarantine/]")
 @click.option("--progress/--no-progress", default=None,
               help="show progress on stderr [default: a bar when stderr is a terminal]; "
                    "--progress off a terminal prints one line per batch")

@@ -67,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
             "answer-rate target (fraction), when a site sets none"),
     Setting("DASHBOARD_WALLBOARD_REFRESH_SECONDS", "wallboard_refresh_seconds", "60",
             "seconds between two refreshes of the wallboard (`/aujourdhui?wallboard=1`)"),
+    Setting("DASHBOARD_QUARANTINE_DIR", "quarantine_dir", "quarantine",
+            "folder of the imports' rejected rows (relative: from the project root); the "
+            "Données page offers only the files under it"),
     Setting("DASHBOARD_PG_WORK_MEM", "pg_work_mem", "64MB",
             "PostgreSQL: memory each sort or hash of the app's queries may use (`work_mem`, "
             "as `64MB` or `512kB`); `server` keeps the server's own setting"),
@@ -119,6 +122,12 @@ def db_url() -> str:
         if rel and rel != ":memory:":
             url = prefix + str(ROOT / rel)
     return url
+
+
+def quarantine_dir() -> Path:
+    """Folder of the quarantine files (DASHBOARD_QUARANTINE_DIR, relative: from the root)."""
+    path = Path(get("DASHBOARD_QUARANTINE_DIR")).expanduser()
+    return path if path.is_absolute() else ROOT / path
 
 
 @dataclass(frozen=True)

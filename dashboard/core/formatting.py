@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 NNBSP = "\u202f"
 MISSING = "—"
@@ -113,18 +114,19 @@ def format_key(value, dimension: str) -> str:
 # st.info/warning/error/success, metric, widget and button labels as GitHub-flavoured
 # Markdown with its own extensions: `:red[…]` colours and badges (remark-directive),
 # `:material/name:` icons, `$…$` LaTeX, emoji shortcodes, `:streamlit:`. A character is
-# escaped when it can start markup anywhere in a line: emphasis `* _ ~`, code `` ` ``,
-# links and directives `[ ] { }`, autolinks and HTML `< > :` and `@` (e-mail autolinks),
+# backslash-escaped when it can start markup anywhere in a line: emphasis `* _ ~`, code
+# `` ` ``, links, footnotes and directives `[ ] { } :`, autolinks and HTML `< >`,
 # entities `&`, math `$`, tables `|`, headings `#`, the backslash itself. `- +` and a
 # number's `.` or `)` (lists) matter only at the start of a line and are escaped only
 # there, so that "Eure-et-Loir" stays what a reader, and a test looking for it, sees.
-_MD_ANYWHERE = re.compile(r"([\\`*_~\[\]{}<>:@&$|#])")
+_MD_ANYWHERE = re.compile(r"([\\`*_~\[\]{}<>:&$|#])")
 _MD_LINE_START = re.compile(r"^(?:([-+])|(\d+)(?=[.)]))")
-_MD_WWW = re.compile(r"(www)\.", re.IGNORECASE)  # GFM links "www.x.y" without a scheme
-# Streamlit swaps `:material/…:` (in the raw text, before Markdown) and `:material_…:`,
-# `:streamlit:` (in the text, after escapes are undone) for an icon or its logo, whatever
-# the backslashes: an invisible WORD JOINER after the colon keeps them text.
-_MD_SHORTCODES = re.compile(r"(?<=:)(?=material[/_]|streamlit:)")
+# Some markup is found in the text after the escapes are undone, so backslashes cannot
+# stop it: GFM's bare links (`http://…`, `www.…`, `name@host.fr`) and Streamlit's
+# `:material/…:` icons and `:streamlit:` logo. An invisible WORD JOINER breaks each
+# (after `://`'s colon, between `www` and its dot, after `@`, after the icon's colon).
+_MD_FOUND_IN_TEXT = re.compile(r"(?<=:)(?=//|material[/_]|streamlit:)|(?<=www)(?=\.)|(?<=@)",
+                               re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
 WORD_JOINER = "\u2060"
 
@@ -143,9 +145,8 @@ def md_text(value) -> str:
     if value is None:
         return ""
     text = _LINE_BREAKS.sub(" ", str(value)).strip(" \t")
-    text = _MD_SHORTCODES.sub(WORD_JOINER, text)
+    text = _MD_FOUND_IN_TEXT.sub(WORD_JOINER, text)
     text = _MD_ANYWHERE.sub(r"\\\1", text)
-    text = _MD_WWW.sub(r"\1\\.", text)
     return _MD_LINE_START.sub(_line_start, text)
 
 

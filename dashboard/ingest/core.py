@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.core import config
+from dashboard.core.codes import CODE_RULE, is_code
 from dashboard.engine import rollups
 from dashboard.ingest import load
 from dashboard.ingest import read as reading
@@ -122,12 +123,15 @@ def _one_line(exc: BaseException) -> str:
     return first
 
 
-def _check_options(timezone: str | None, department: str | None, source: str) -> None:
+def _check_options(timezone: str | None, site: str | None, department: str | None,
+                   source: str) -> None:
     if timezone:
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise IngestFailure(f"unknown time zone {timezone!r}") from None
+    if site and not is_code(site):
+        raise IngestFailure(f"invalid --site {site!r} (a site code: {CODE_RULE})")
     if department and not re.fullmatch(DEPARTMENT_PATTERN, department.strip().upper()):
         raise IngestFailure(f"invalid --department {department!r} (expected 60, 04, 2A, 974…)")
     if not source or len(source) > SOURCE_MAX:
@@ -172,7 +176,7 @@ def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
                 report.source = source or loaded.source or path.stem
                 timezone = timezone or loaded.timezone
                 encoding = encoding or loaded.encoding
-            _check_options(timezone, department, report.source)
+            _check_options(timezone, site, department, report.source)
             with open_table(path, encoding or "utf-8",
                             loaded.delimiter if loaded else None) as reader:
                 bound = loaded.bind(reader.columns, spec) if loaded else None

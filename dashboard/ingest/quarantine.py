@@ -20,16 +20,16 @@ from pathlib import Path
 
 import polars as pl
 
+from dashboard.core import config
 from dashboard.ingest.read import LINE
-
-DEFAULT_DIR = "quarantine"
 BOM = "\ufeff".encode()
 
 
 def quarantine_path(source_path: Path, quarantine_dir: Path | None,
                     started: dt.datetime | None = None) -> Path:
-    """`<stem>.<YYYYmmdd-HHMMSS>.rejected.csv` in QUARANTINE_DIR (default: ./quarantine)."""
-    folder = Path(quarantine_dir) if quarantine_dir else Path.cwd() / DEFAULT_DIR
+    """`<stem>.<YYYYmmdd-HHMMSS>.rejected.csv` in QUARANTINE_DIR (default: the setting
+    DASHBOARD_QUARANTINE_DIR, the folder the Données page serves rejected rows from)."""
+    folder = Path(quarantine_dir) if quarantine_dir else config.quarantine_dir()
     stamp = (started or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
     return (folder / f"{Path(source_path).stem}.{stamp}.rejected.csv").absolute()
 

@@ -23,6 +23,10 @@ Decisions beyond the contract's wording:
   second (halves away from zero); values above 2,000,000,000 are out of range.
 - Département codes are upper-cased ("2a" → "2A") but never padded: "4" is rejected, as
   a spreadsheet that ate a leading zero may have eaten other things.
+- Site and agent codes follow dashboard.core.codes.CODE_PATTERN (letters, digits, `._-`,
+  1 to 64 characters): "invalid site: '<img src=x>'". A code is taken as given, never
+  cleaned up, so a row is never filed under a code its file did not write. Queues are
+  labels, not codes (see dashboard/core/codes.py).
 - Text longer than its database column is rejected (PostgreSQL would refuse it, SQLite
   would not: the rule keeps both databases identical).
 - Columns absent from the header are not "provided": updates leave those database
@@ -41,6 +45,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from dashboard.core.codes import CODE_COLUMNS, CODE_PATTERN
 from dashboard.core.localtime import with_local_columns
 from dashboard.ingest import timestamps as ts
 from dashboard.ingest.caller import hash_series
@@ -226,6 +231,11 @@ def _common_rules(kind: Kind) -> list[_Rule]:
     if "department" in kind.columns:
         rules.append(_rule(~pl.col("department").str.contains(DEPARTMENT_PATTERN),
                            "invalid department", _quoted(pl.col("department"))))
+    for name in CODE_COLUMNS:
+        if name in kind.columns:
+            code = pl.col(name)
+            rules.append(_rule(code.is_not_null() & ~code.str.contains(CODE_PATTERN),
+                               f"invalid {name}", _quoted(code)))
     return rules
 
 

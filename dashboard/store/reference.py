@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
+from dashboard.core.codes import CODE_RULE, is_code
 from dashboard.store import schema
 
 PILOT_FILE = Path(__file__).resolve().parent / "pilot.toml"
@@ -32,6 +33,10 @@ def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
     if unknown:
         raise ReferenceError(f"{path}: unknown section(s) {sorted(unknown)}")
     out = {name: [dict(row) for row in data.get(name, [])] for name in _KEYS}
+    codes = [r.get("code") for r in out["sites"]] + [r.get("site") for r in out["coverage"]]
+    for code in codes:
+        if not is_code(code):
+            raise ReferenceError(f"{path}: site code {code!r} must be {CODE_RULE}")
     for row in out["coverage"] + out["campaigns"]:
         for key in ("start_date", "end_date"):
             if key in row and not isinstance(row[key], dt.date):

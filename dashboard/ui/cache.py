@@ -247,13 +247,20 @@ def data_gaps(url: str) -> pl.DataFrame:
         return imports.data_gaps(conn, from_rollups=rollups.rollups_complete(conn))
 
 
-@st.cache_data(hash_funcs=KEYS, ttl=60, max_entries=4, show_spinner=False)
 def quarantine_file(url: str, import_id: int):
-    """One import's rejected rows (queries.imports.QuarantineFile)."""
+    """One import's rejected rows (queries.imports.QuarantineFile), if its file is in the
+    quarantine folder (DASHBOARD_QUARANTINE_DIR)."""
+    return _quarantine_file(url, import_id, str(config.quarantine_dir()))
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=60, max_entries=4, show_spinner=False)
+def _quarantine_file(url: str, import_id: int, folder: str):
+    from pathlib import Path
+
     from queries import imports
 
     with get_engine(url).connect() as conn:
-        return imports.quarantine_file(conn, import_id)
+        return imports.quarantine_file(conn, import_id, Path(folder))
 
 
 # --- Détail des contacts: raw rows of one day, a page at a time -------------------------

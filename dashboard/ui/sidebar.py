@@ -63,7 +63,7 @@ def render_filters(url: str, scope: Scope) -> Filters | None:
         )
         sites = (choice,) if choice else ()
     elif scope.site:
-        st.sidebar.markdown(f"**Site** : {site_names.get(scope.site, scope.site)}")
+        st.sidebar.markdown(f"**Site** : {fmt.md_text(site_names.get(scope.site, scope.site))}")
         sites = (scope.site,)
     departments: tuple[str, ...] = ()
     if scope.role != "agent":

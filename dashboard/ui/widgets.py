@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.charts import exports
 from dashboard.charts import specs as chart_specs
+from dashboard.core.formatting import md_text
 
 Chart = alt.TopLevelMixin | dict  # an Altair chart, or its spec from chart_specs.spec
 
@@ -37,7 +38,7 @@ def chart_block(
     the spec is then built once per distinct data, not on every render.
     """
     _chart(chart, reading)
-    st.caption(reading)
+    st.caption(md_text(reading))
     with st.expander("Voir les données du graphique"):
         data_table(table)
         download_csv(table, file_name, key, export)
@@ -47,7 +48,7 @@ def chart_only(chart: Chart, reading: str) -> None:
     """A chart with its reading and nothing else (the wallboard): the reading is its text
     alternative, read out by screen readers and shown under it."""
     _chart(chart, reading)
-    st.caption(reading)
+    st.caption(md_text(reading))
 
 
 WALLBOARD_CSS = """
