@@ -49,3 +49,29 @@ def survey_counts(conn: Connection, filters: Filters, columns: Sequence[str] = (
     sch = {name: SOURCE_DTYPES[name] for name in names}
     sch.update(dict.fromkeys(COUNTS, pl.Int64))
     return fetch(conn, stmt, sch)
+
+
+def wait_band_counts(conn: Connection, filters: Filters, edges: Sequence[int]
+                     ) -> pl.DataFrame:
+    """Answers about an answered call of the period, per band of that call's wait:
+    `band` (0 for a wait under EDGES[0] seconds, i for [EDGES[i-1], EDGES[i]), len(EDGES)
+    beyond), `n`, `satisfied`, `score_sum`. The answer reaches its call by the source
+    and contact_id it was imported with."""
+    C = schema.contacts
+    wait = C.c.wait_seconds
+    band = case(*((wait < edge, index) for index, edge in enumerate(edges)),
+                else_=len(edges))
+    stmt = (
+        select(band.label("band"), func.count().label("n"),
+               _count(S.c.satisfaction >= 4).label("satisfied"),
+               func.coalesce(func.sum(S.c.satisfaction.cast(Integer)), 0).label("score_sum"))
+        .select_from(S.join(C, (C.c.source == S.c.source) & (C.c.contact_id == S.c.contact_id)))
+        .where(
+            S.c.local_date.between(filters.start, filters.end),
+            C.c.channel == "phone", C.c.outcome == "answered", wait.is_not(None),
+            *row_conditions(S, filters, fields=("sites", "departments", "channels")),
+        )
+        .group_by(band)
+    )
+    return fetch(conn, stmt, {"band": pl.Int64, "n": pl.Int64, "satisfied": pl.Int64,
+                              "score_sum": pl.Int64})

@@ -12,13 +12,12 @@ import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.charts import exports
-from dashboard.cli.options import db_option, resolve_db
+from dashboard.cli.options import db_option, initialised_engine, resolve_db
 from dashboard.core import formatting
-from dashboard.core.access import ALL_ROWS, present_agents, scope_for
+from dashboard.core.access import ALL_ROWS, Scope, present_agents, scope_for
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics.definitions import DIMENSIONS, METRICS
-from dashboard.store import database as dbmod
 from dashboard.store import users as users_mod
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -48,6 +47,27 @@ class _OneLineErrors(click.Command):
             raise
         except click.UsageError as exc:
             raise BadArgument(exc.format_message(), ctx) from exc
+
+
+def as_user_scope(conn, as_user: str | None) -> Scope:
+    """The scope of `--as-user LOGIN` (an active user), or every row without it."""
+    if as_user is None:
+        return ALL_ROWS  # no --as-user: the operator reads every row
+    user = users_mod.active_user(conn, as_user)
+    if user is None:
+        raise BadArgument(f"--as-user {as_user!r}: no such active user")
+    return scope_for(user)
+
+
+def checked_sites(coverage: pl.DataFrame, sites: Iterable[str]) -> tuple[str, ...]:
+    """`--site` values, each a site of the reference data's coverage (else one line)."""
+    known = set(coverage.get_column("site").to_list())
+    codes = _codes(sites)
+    unknown = [s for s in codes if s not in known]
+    if unknown:
+        raise BadArgument(f"--site {unknown[0]!r}: no such site; known: "
+                          f"{', '.join(sorted(known))}")
+    return codes
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -152,19 +172,9 @@ def kpis(start, end, db_url, by, sites, departments, channels, queues, agents, s
     overrides = Overrides(sl_seconds=sl_seconds, short_abandon_seconds=short_abandon_seconds)
     url = resolve_db(db_url)
     try:
-        engine = dbmod.get_engine(url)
-        if not dbmod.is_initialised(engine):
-            raise click.ClickException(
-                f"no dashboard schema in {engine.url.render_as_string()}: "
-                "run `python -m dashboard db upgrade` first"
-            )
-        scope = ALL_ROWS  # no --as-user: the operator reads every row
-        if as_user is not None:
-            with engine.connect() as conn:
-                user = users_mod.active_user(conn, as_user)
-            if user is None:
-                raise BadArgument(f"--as-user {as_user!r}: no such active user")
-            scope = scope_for(user)
+        engine = initialised_engine(url)
+        with engine.connect() as conn:
+            scope = as_user_scope(conn, as_user)
         filters = Filters(
             start=start_day, end=end_day, sites=_codes(sites), departments=_codes(departments),
             channels=chans, queues=_codes(queues), agents=_codes(agents), scope=scope,

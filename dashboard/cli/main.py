@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.demo import demo
 from dashboard.cli.ingest import ingest
 from dashboard.cli.kpis import kpis
 from dashboard.cli.options import db_option, resolve_db
 from dashboard.cli.report import report
+from dashboard.cli.review import review
 from dashboard.cli.rollups import rollups
 from dashboard.cli.staffing import staffing
 from dashboard.cli.users import users
@@ -55,8 +57,11 @@ def reference_load(file: Path, db_url: str | None) -> None:
         counts = reference.load_reference(dbmod.get_engine(url), file)
     except reference.ReferenceError as exc:
         raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:  # a database the file's rows do not fit
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"database error: {first}") from exc
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-for _command in (demo, ingest, kpis, report, rollups, staffing, users):
+for _command in (demo, ingest, kpis, report, review, rollups, staffing, users):
     main.add_command(_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import Engine
 
 from dashboard.core import config, dburl
 from dashboard.store import database
@@ -27,3 +28,13 @@ def resolve_db(db_url: str | None) -> str:
         return database.check_url(db_url or config.db_url())
     except dburl.DatabaseUrlError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def initialised_engine(url: str) -> Engine:
+    """The engine of URL, once its schema is known to be there (else one line)."""
+    engine = database.get_engine(url)
+    if not database.is_initialised(engine):
+        raise click.ClickException(
+            f"no dashboard schema in {engine.url.render_as_string()}: "
+            "run `python -m dashboard db upgrade` first")
+    return engine

@@ -159,7 +159,7 @@ def read_inputs(engine: Engine, conn, filters: Filters, p: Plan,
     staff = source != "raw" and rollups.staff_complete(conn)
     out = Inputs(sites=sites, campaigns=campaigns, frames=[])
     if p.team:
-        out.hours = hours = _team_sites(q_staffing.site_hours(conn), filters)
+        out.hours = hours = team_sites(q_staffing.site_hours(conn), filters)
         if calendar is None:  # the default calendar: shared by the page's calls
             out.windows = period_cache.shared(
                 engine, ("windows", tuple(hours.rows()), filters.start, filters.end),
@@ -268,8 +268,9 @@ def compute(filters: Filters, p: Plan, inputs: Inputs) -> pl.DataFrame:
     return m_formulas.kpis_from_stats(stats, by, p.unavailable)
 
 
-def _team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
-    """The sites whose teams the filters and the scope cover (they bound the time base)."""
+def team_sites(hours: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    """The rows of HOURS (one per site) of the sites the filters and the scope cover: the
+    teams whose time base the team measures take, the sites a review's tools cover."""
     if filters.sites:
         hours = hours.filter(pl.col("site").is_in(list(filters.sites)))
     scope = filters.scope

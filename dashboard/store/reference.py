@@ -1,4 +1,5 @@
-"""Reference data (sites, départements, coverage, campaigns): load from TOML, read back."""
+"""Reference data (sites, départements, coverage, campaigns, the review's objective
+targets): load from TOML, read back."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ _KEYS = {
     "departments": ("code",),
     "coverage": ("site", "department", "start_date"),
     "campaigns": ("name",),
+    "objectives": ("key",),
 }
 
 
@@ -37,6 +39,17 @@ def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
     for code in codes:
         if not is_code(code):
             raise ReferenceError(f"{path}: site code {code!r} must be {CODE_RULE}")
+    for row in out["objectives"]:
+        if row.get("key") not in schema.OBJECTIVES:
+            raise ReferenceError(f"{path}: objective {row.get('key')!r} is not one of "
+                                 f"{', '.join(schema.OBJECTIVES)}")
+        for key in ("target", "partial_target"):
+            if isinstance(row.get(key), bool) or not isinstance(row.get(key), int | float):
+                raise ReferenceError(f"{path}: objective {row['key']}: {key} must be a "
+                                     f"number, got {row.get(key)!r}")
+        if row["partial_target"] > row["target"]:
+            raise ReferenceError(f"{path}: objective {row['key']}: partial_target is above "
+                                 "target")
     for row in out["coverage"] + out["campaigns"]:
         for key in ("start_date", "end_date"):
             if key in row and not isinstance(row[key], dt.date):
@@ -47,7 +60,7 @@ def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
 def upsert_reference(conn: Connection, data: dict[str, list[dict]]) -> dict[str, int]:
     """Insert or update reference rows by their natural keys; returns rows written per table."""
     counts = {}
-    for name in ("sites", "departments", "coverage", "campaigns"):
+    for name in _KEYS:
         table = schema.metadata.tables[name]
         keys = _KEYS[name]
         n = 0

@@ -307,6 +307,21 @@ training = Table(
     Index(None, "agent_id", "day"),
 )
 
+# The review's four objectives (spec/domain.md), each judged against targets kept as
+# reference data: atteint at `target` or above, partiellement atteint at `partial_target`
+# or above (dashboard/review/assessment.py says which figure each one reads).
+OBJECTIVES = ("service", "efficiency", "acts", "relief")
+
+objectives = Table(
+    "objectives",
+    metadata,
+    Column("key", String(16), primary_key=True),
+    Column("target", Float, nullable=False),
+    Column("partial_target", Float, nullable=False),
+    CheckConstraint(_one_of("key", OBJECTIVES), name="key"),
+    CheckConstraint("partial_target <= target", name="partial_below_target"),
+)
+
 users = Table(
     "users",
     metadata,

@@ -1,6 +1,6 @@
 """The review's other records (spec/review-data.md): local services' reception, users'
-survey answers, the staff barometer, tool incidents and training. New tables only: no
-stored figure changes.
+survey answers, the staff barometer, tool incidents and training, and the targets of the
+review's four objectives. New tables only: no stored figure changes.
 
 Revision ID: 0012
 Revises: 0011
@@ -18,6 +18,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('objectives',
+    sa.Column('key', sa.String(length=16), nullable=False),
+    sa.Column('target', sa.Float(), nullable=False),
+    sa.Column('partial_target', sa.Float(), nullable=False),
+    sa.CheckConstraint("key IN ('service', 'efficiency', 'acts', 'relief')", name=op.f('ck_objectives_key')),
+    sa.CheckConstraint('partial_target <= target', name=op.f('ck_objectives_partial_below_target')),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_objectives'))
+    )
     op.create_table('local_reception',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -127,6 +135,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('objectives')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_surveys_site_local_date'))
 
