@@ -57,6 +57,32 @@ The model, in the order it is computed (site by site, in chunks of days):
    deflected contacts being about 2.5 times as likely to be followed up; handled
    contacts give Poisson acts of management (about 30 per 100), typed by the campaign in
    force, performed by the same agent during the wrap-up or while writing the reply.
+5. **Review records** (spec/review-data.md, dashboard.demo.review_records). *Local
+   services*: daily records per SIP and channel (guichet, téléphone, courriel, courrier),
+   on open days from 13 weeks before the first coverage start, for every département of
+   the reference — the served ones and the controls no centre serves (pilot.toml) — with
+   the same population, season, weekday and campaign factors as the demand; from a
+   département's first coverage start the phone falls by up to 35 % (time constant 25
+   days), e-mail by 20 %, the counters by 15 % (60 days), the controls not at all, and a
+   larger share is handled. *Incidents*: five outages — a one-to-two-hour telephony
+   `panne` on one of the three busiest declaration days of the site busiest then, an
+   applications `panne` at every site, degraded telephony in a notices campaign, slow
+   e-mail, a local applications `panne`; calls arriving during a telephony `panne` are
+   deflected (before the queue, voice server included). *Surveys*: 8 % of handled
+   contacts answer, a minute plus an exponential delay (mean 45 min) after the contact
+   ended; "resolved" is false for 12 % plus 8 % per
+   unit of waiting (120 s on the phone, 48 h for an e-mail reply, capped at 3 units),
+   satisfaction falls with the wait and the unresolved requests; "found the number" is
+   false for 12 % + 50 %·exp(−days since the coverage start / 35); one answer in eight
+   has a short French comment. *Staff barometer*: waves on 17 Nov 2014, 11 May 2015 and
+   16 Nov 2015; centre agents and managers of each site open by then (80 % and 90 %
+   answer; 1 + ⌈team/8⌉ managers), local agents (one per 8,000 inhabitants × scale, at
+   least 8) and managers per département; a centre's workload rating falls with the
+   campaign uplift the planner did not expect and with its contacts per agent against
+   the other sites', a local one rises with the relief. *Training*: the initial modules
+   (5 days of 3½–7 h) on the open days before the site's opening or the agent's hire day,
+   campaign modules before each later campaign; 10 % of the agents with a session
+   (newcomers first, at least one) are trained only after their first session.
 
 Same seed and scale → identical database content: every random draw comes from
 `numpy.random.default_rng([seed, …])` streams named by site and chunk (chunks depend on the
@@ -67,12 +93,14 @@ bounded at any scale (about 450 MB at scale 5).
 
 The steps live beside this module: dashboard.demo.demand (reference data, calendar,
 campaign load, demand plans, arrival curves), agents (teams, shift patterns, schedules and
-sessions), queue (the discrete-event queue) and contacts (calls and e-mails, caller keys,
-acts, contact rows); this module runs them chunk by chunk and writes the rows.
+sessions), queue (the discrete-event queue), contacts (calls and e-mails, caller keys,
+acts, contact rows) and review_records (local services, surveys, barometer, incidents,
+training); this module runs them chunk by chunk and writes the rows.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +110,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
+from dashboard.demo import review_records
 from dashboard.demo.agents import _build_team, _names, _schedule, _sessions_frame, _team_plan
 from dashboard.demo.contacts import (
     EMAIL_CLOSED_SHARE,
@@ -129,6 +158,11 @@ CHUNK_CONTACTS = 120_000  # expected contacts per chunk (bounds memory at any sc
 INSERT_BATCH = 20_000
 
 
+# The review's other records (dashboard.demo.review_records), all with source 'demo'.
+_REVIEW_TABLES = (schema.local_reception, schema.surveys, schema.staff_surveys,
+                  schema.incidents, schema.training)
+
+
 class DemoExistsError(RuntimeError):
     """The database already has contacts and no replacement was asked for."""
 
@@ -152,8 +186,9 @@ class DemoSummary:
 # ======================================================================================
 
 
-def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz):
-    """Run one chunk of one site: returns contact, act and session frames to insert."""
+def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz, outages=()):
+    """Run one chunk of one site: returns contact, act and session frames to insert.
+    OUTAGES: the site's telephony outages, [start, end) local seconds."""
     site = plan.site
     rng = lambda k: np.random.default_rng([seed, site.index, chunk_index, k])  # noqa: E731
     calls = _draw_calls(plan, chunk_days, rng(1))
@@ -194,6 +229,8 @@ def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz)
 
     # Caller keys for the chunk's new contacts, both channels, département by département.
     open_calls = ~calls["closed"].to_numpy()
+    # A telephony outage deflects the calls arriving in it, voice server included.
+    open_calls &= ~review_records.in_windows(calls["t"].to_numpy(), outages)
     rk = rng(5)
     keyless = (rk.random(n) < KEYLESS_PHONE_SHARE)
     phone_keys: list[str | None] = [None] * n
@@ -394,7 +431,7 @@ def _sqlite_values(conn: Connection, table, frame: pl.DataFrame) -> pl.DataFrame
 
 
 def _delete_demo(conn: Connection, logins: list[str], agent_ids: list[str]) -> None:
-    for table in (schema.contacts, schema.acts, schema.agent_sessions):
+    for table in (schema.contacts, schema.acts, schema.agent_sessions, *_REVIEW_TABLES):
         conn.execute(delete(table).where(table.c.source == SOURCE))
     conn.execute(delete(schema.users).where(schema.users.c.login.in_(logins)))
     conn.execute(delete(schema.agents).where(schema.agents.c.source == SOURCE))
@@ -459,6 +496,9 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
             conn.execute(schema.agents.insert(), agent_rows)
         conn.execute(schema.users.insert(), users)
 
+    outages = review_records.incidents(seed, plans)
+    windows = {p.site.code: review_records.outage_windows(outages, p.site) for p in plans}
+    first_sessions: dict[str, dt.date] = {}
     work = [(p, t, k, days) for p, t in zip(plans, teams) for k, days in enumerate(_chunks(p))]
     weights = [p.expected_phone[d].sum() + p.expected_email[d].sum() + 1 for p, _, _, d in work]
     total_weight, done_weight = float(sum(weights)), 0.0
@@ -481,12 +521,17 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                 carry = carries[plan.site.code]
                 contacts, acts, sessions = _simulate_chunk(
                     seed, plan, team, k, days, carry, k == last_chunk[plan.site.code],
-                    plan.site.tz,
+                    plan.site.tz, windows[plan.site.code],
                 )
+                surveys = review_records.survey_answers(seed, plan, k, contacts)
                 with conn.begin():
                     _insert(conn, schema.contacts, contacts)
                     _insert(conn, schema.acts, acts)
                     _insert(conn, schema.agent_sessions, sessions)
+                    _insert(conn, schema.surveys, surveys)
+                for agent_id, day in sessions.group_by("agent_id").agg(
+                        pl.col("local_date").min()).iter_rows():
+                    first_sessions.setdefault(agent_id, day)
                 counts["phone"] += int((contacts["channel"] == "phone").sum())
                 counts["email"] += int((contacts["channel"] == "email").sum())
                 counts["acts"] += acts.height
@@ -504,13 +549,20 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.commit()
     with engine.begin() as conn:
+        _insert(conn, schema.local_reception, review_records.local_reception(seed, ref, scale))
+        _insert(conn, schema.incidents, outages)
+        _insert(conn, schema.staff_surveys,
+                review_records.staff_barometer(seed, plans, teams, ref, outages, scale))
+        _insert(conn, schema.training,
+                review_records.training_records(seed, plans, teams, ref, first_sessions))
+    with engine.begin() as conn:
         # Marks the database as the demo's (schema.app_meta): the app offers its demo
         # identity picker on such a database only.
         conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == "demo"))
         conn.execute(schema.app_meta.insert().values(key="demo", value=str(seed)))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("contacts", "acts", "agent_sessions"):
+            for table in ("contacts", "acts", "agent_sessions", "surveys", "local_reception"):
                 conn.exec_driver_sql(f"ANALYZE {table}")
     rollups.rebuild(engine)  # the pages read the rollups: leave them complete
     return DemoSummary(
