@@ -11,7 +11,10 @@ from dashboard.ui import cache, identity, widgets
 from queries import imports
 
 KINDS = {"contacts": "Contacts", "acts": "Actes", "agents": "Agents",
-         "agent-sessions": "Sessions des agents"}
+         "agent-sessions": "Sessions des agents",
+         "local-reception": "Accueil des services locaux", "surveys": "Enquête usagers",
+         "staff-surveys": "Baromètre des agents", "incidents": "Incidents des outils",
+         "training": "Formations"}
 STATUSES = {"loaded": "Chargé", "partial": "Chargé, avec rejets", "failed": "Échec"}
 CHANNELS = {"phone": "Téléphone", "email": "Courriel"}
 

@@ -1,4 +1,5 @@
-"""`python -m dashboard ingest KIND FILE`: import contacts, acts, agents or agent sessions."""
+"""`python -m dashboard ingest KIND FILE`: import contacts, acts, agents, agent sessions, or
+the review's local reception, surveys, staff surveys, incidents and training."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def _user() -> str | None:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _kinds_with(column: str, default: str) -> str:
+    """The kinds for which --site (or --department) stands in for an empty COLUMN."""
+    return ", ".join(name for name, kind in KINDS.items()
+                     if column in kind.columns and getattr(kind, default))
 
 
 def _mb(n: int) -> str:
@@ -82,9 +89,12 @@ class _Bar:
 @click.option("--timezone", "timezone", metavar="TZ",
               help="time zone of naive timestamps in FILE (and of sites it creates) "
                    "[default: the mapping's, else each site's, else Europe/Paris]")
-@click.option("--site", metavar="CODE", help="site of rows whose site is empty or absent")
+@click.option("--site", metavar="CODE",
+              help="site of rows whose site is empty or absent (kinds: "
+                   f"{_kinds_with('site', 'site_default')})")
 @click.option("--department", metavar="CODE",
-              help="département of rows whose department is empty or absent")
+              help="département of rows whose department is empty or absent (kinds: "
+                   f"{_kinds_with('department', 'department_default')})")
 @click.option("--source", metavar="NAME",
               help="source name [default: the mapping's, else FILE's stem]")
 @click.option("--encoding", type=click.Choice(ENCODINGS), default=None,
@@ -103,7 +113,21 @@ def ingest(kind: str, file: Path, db_url: str | None, mapping: Path | None,
            source: str | None, encoding: str | None, quarantine_dir: Path | None,
            progress: bool | None, batch_rows: int | None,
            lock_timeout: float | None) -> None:
-    """Import FILE (CSV or Parquet) of KIND; exit 0 all loaded, 1 some rejected, 2 none."""
+    """Import FILE (CSV or Parquet) of KIND; exit 0 all loaded, 1 some rejected, 2 none.
+
+    \b
+    KIND is one of:
+      contacts         calls and e-mails
+      acts             acts of management done remotely
+      agents           the agents of each site
+      agent-sessions   agents' logged-in periods
+      local-reception  what the local services received, per day and channel
+      surveys          users' answers to the post-contact survey
+      staff-surveys    the staff barometer (anonymous: no agent id accepted)
+      incidents        outages of the contact tools
+      training         agents' training days
+    Columns of each kind: README, "Import your data".
+    """
     terminal = sys.stderr.isatty()
     bar = _Bar(file, lines=not terminal) if (progress or (progress is None and terminal)) \
         else None

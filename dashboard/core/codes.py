@@ -20,7 +20,7 @@ CODE_MAX = 64
 CODE_PATTERN = rf"^[A-Za-z0-9._-]{{1,{CODE_MAX}}}$"
 CODE_RULE = f"letters, digits, '.', '_' or '-', 1 to {CODE_MAX} characters"
 # The columns of the import kinds that hold codes.
-CODE_COLUMNS = ("site", "agent_id")
+CODE_COLUMNS = ("site", "agent_id", "service")  # service: a local service (local-reception)
 
 _CODE = re.compile(CODE_PATTERN)
 

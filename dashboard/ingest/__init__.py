@@ -1,9 +1,11 @@
 """The importer: stream → map → validate → quarantine → stage → merge (one transaction).
 
 `ingest_file(url_or_engine, kind, path, ...)` imports one CSV or Parquet file of kind
-contacts, acts, agents or agent-sessions (spec/data-contract.md) and returns an
-IngestReport; bad input never raises, it sets `error` and `exit_code`. A mapping file
-(`mapping=`, dashboard/ingest/mapping.py) brings a vendor export to the import format.
+contacts, acts, agents or agent-sessions (spec/data-contract.md), or local-reception,
+surveys, staff-surveys, incidents or training (spec/review-data.md; kinds.py declares each
+kind) and returns an IngestReport; bad input never raises, it sets `error` and
+`exit_code`. A mapping file (`mapping=`, dashboard/ingest/mapping.py) brings a vendor
+export to the import format.
 
 Modules, in the order a file goes through them:
 - read.py: the file as batches of text columns with line numbers, in bounded memory;

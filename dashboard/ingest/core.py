@@ -189,9 +189,14 @@ def ingest_file(url_or_engine, kind: str, path, *, timezone: str | None = None,
                 plan = validation.plan(bound.columns if bound else reader.columns, spec, ctx,
                                        mapped=bound is not None)
                 report.warnings.extend((bound.warnings if bound else []) + plan.warnings)
+                forbidden = spec.forbidden_in(reader.columns)
+                if forbidden:
+                    report.warnings.append(
+                        f"{spec.name} are anonymous: column(s) {', '.join(forbidden)} not "
+                        "accepted; rows with a value there are rejected, the value kept nowhere")
                 quarantine = QuarantineWriter(
                     quarantine_path(path, quarantine_dir, started), reader.columns,
-                    reader.delimiter, bound.blank() if bound else set())
+                    reader.delimiter, (bound.blank() if bound else set()) | set(forbidden))
                 _run(engine, spec, reader, bound, plan, ctx, known_departments, quarantine,
                      report, started, imported_by, batch_rows or 0, progress,
                      load.LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
@@ -234,6 +239,7 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
                               reader.position, reader.size))
 
     caller_col = plan.columns.get("caller_id")
+    forbidden = spec.forbidden_in(reader.columns)
     rejected: Counter = Counter()
     skipped: Counter = Counter()
     new_sites: dict[str, str] = {}
@@ -244,6 +250,10 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
             for batch in reader.batches(batch_rows or reading.BATCH_ROWS):
                 report.rows_read += batch.height
                 frame = bound.apply(batch) if bound else batch
+                if forbidden:
+                    # From the file's own columns: a mapping does not carry them over.
+                    frame = frame.with_columns(validation.forbidden_flag(
+                        batch, forbidden, bound.value_of if bound else None))
                 if bound is not None:
                     skip = frame.get_column(SKIP)
                     if skip.null_count() < frame.height:
@@ -257,7 +267,8 @@ def _run(engine: Engine, spec: Kind, reader: TableReader, bound: BoundMapping | 
                     quarantine.write(batch, checked.rejected)
                 new_sites.update(checked.new_sites)
                 if "department" in checked.good.columns:
-                    departments.update(checked.good.get_column("department").unique().to_list())
+                    departments.update(
+                        checked.good.get_column("department").drop_nulls().unique().to_list())
                 load.stage_batch(stage, checked.good)
                 tell("read")
             superseded = stage.superseded()

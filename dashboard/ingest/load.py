@@ -236,7 +236,8 @@ class Stage:
         # in time order, so the table's indexes (most lead with a day or a time) are
         # filled in order rather than at random: several times faster on a large file.
         order = [s.c[c] for c in ("local_date", self.kind.local_from) if c and c in s.c]
-        query = select(*picked).where(true()).order_by(*(order or [s.c[k] for k in key]))
+        query = select(*picked).where(true()).order_by(
+            *(order or [s.c[k] for k in _key(self.kind)]))
         stmt = insert.from_select(names, query)
         compared = self._compared(update_columns)
         if compared:

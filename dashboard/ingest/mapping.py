@@ -63,6 +63,8 @@ Rules, in the order they apply to each row:
      with `%z` the time is exact, without it local time as usual. A value that does not
      fit is rejected as "unparseable <column>: '<value>' (expected <format>)";
    - `format` (durations): `%H:%M:%S` or `%M:%S`, for exports that write 0:01:23;
+   - `format` (dates such as `day`, `wave`): e.g. `%d/%m/%Y` for 02/03/2015; a value that
+     does not fit is rejected as "unparseable <column>: '<value>' (expected <format>)";
    - `template`: text with `{column}` placeholders; no value if any of them is empty;
    - `date` + `time`: a timestamp from a date column and a time-of-day column (or the
      first non-empty of several), with `date_format` (default `%Y-%m-%d`) and
@@ -73,7 +75,9 @@ Rules, in the order they apply to each row:
 Column names are matched without regard to case. A mapping that names a column the file
 lacks loads nothing and says which. The file columns that make `caller_id` are never
 copied anywhere else (the mapping is refused if another column uses them), and the
-quarantine file leaves them empty, so a raw identifier never leaves the importer.
+quarantine file leaves them empty, so a raw identifier never leaves the importer. The
+same holds for the columns a kind refuses (the agent id of the anonymous staff barometer,
+`Kind.forbidden`): no import column may be made from them.
 """
 
 from __future__ import annotations
@@ -446,6 +450,14 @@ class BoundMapping:
                 shared = sorted(self.sensitive & set(target.used()))[0]
                 raise _fail(path, f"{name} uses {shared!r}, which makes caller_id: the raw "
                                   "identifier would be stored")
+        # Columns the kind refuses to store (an agent id in the anonymous barometer): no
+        # import column may be made from them; rows with a value are rejected by validation.
+        self.forbidden = set(kind.forbidden_in(header))
+        for name, target in self.targets.items():
+            if self.forbidden & set(target.used()):
+                shared = sorted(self.forbidden & set(target.used()))[0]
+                raise _fail(path, f"{name} uses {shared!r}: {kind.name} are anonymous, an "
+                                  "agent id is never stored")
         # File columns named like an import column and not mapped are taken as they are.
         self.passthrough = {
             name.lower(): name for name in header
@@ -458,7 +470,8 @@ class BoundMapping:
         self.used.update(s.column for s in self.skips)
         self.used.update(k for k in self.none if k != "*")
         leftover = [n for n in header if n not in self.used and n not in ignored
-                    and n not in self.passthrough.values() and n not in self.sensitive]
+                    and n not in self.passthrough.values() and n not in self.sensitive
+                    and n not in self.forbidden]
         self.warnings = []
         unknown = [n for n in leftover if not is_unnamed(n)]
         if unknown:
@@ -470,15 +483,15 @@ class BoundMapping:
     def _check_target(self, target: Target) -> None:
         path, name, kind = self.mapping.path, target.name, self.kind
         if target.format is not None:
-            if name in kind.timestamps:
+            if name in kind.timestamps or name in kind.dates:
                 pass
             elif name in kind.durations:
                 if target.format not in DURATION_FORMATS:
                     raise _fail(path, f"[columns] {name}: a duration's format is one of "
                                       f"{', '.join(DURATION_FORMATS)}")
             else:
-                raise _fail(path, f"[columns] {name}: format applies to timestamps and "
-                                  "durations only")
+                raise _fail(path, f"[columns] {name}: format applies to timestamps, dates "
+                                  "and durations only")
         if target.date is not None and name not in kind.timestamps:
             raise _fail(path, f"[columns] {name}: date and time build timestamps only")
         if name == "caller_id" and (target.format or target.date):
@@ -491,7 +504,12 @@ class BoundMapping:
 
     def blank(self) -> set[str]:
         """File columns the quarantine file must leave empty."""
-        return set(self.sensitive) | {n for n in self._header if n.lower() == "caller_id"}
+        return (set(self.sensitive) | self.forbidden
+                | {n for n in self._header if n.lower() == "caller_id"})
+
+    def value_of(self, name: str) -> pl.Expr:
+        """The cleaned text of file column NAME (stripped; its `[none]` values null)."""
+        return self._clean(name)
 
     # -- applying ----------------------------------------------------------------------------
 
@@ -589,6 +607,8 @@ class BoundMapping:
         if t.format is not None:
             if t.name in self.kind.timestamps:
                 return self._timestamp(t, value)
+            if t.name in self.kind.dates:
+                return self._date(t, value)
             return self._duration(t, value)
         return value, errors
 
@@ -604,6 +624,13 @@ class BoundMapping:
         return text, [(failed, pl.lit(f"unparseable {t.name}"),
                        pl.concat_str([pl.lit("'"), value,
                                       pl.lit(f"' (expected {t.format})")]))]
+
+    def _date(self, t: Target, value: pl.Expr):
+        parsed = value.str.to_date(t.format, strict=False)
+        failed = value.is_not_null() & parsed.is_null()
+        return parsed.dt.to_string("%Y-%m-%d"), [
+            (failed, pl.lit(f"unparseable {t.name}"),
+             pl.concat_str([pl.lit("'"), value, pl.lit(f"' (expected {t.format})")]))]
 
     def _duration(self, t: Target, value: pl.Expr):
         groups = value.str.extract_groups(DURATION_FORMATS[t.format])

@@ -33,6 +33,23 @@ Decisions beyond the contract's wording:
   columns as they were, and inserts take the column defaults.
 - A row a mapping file could not map (a value that does not fit its format) is rejected
   with the mapping's reason before any other rule.
+- Dates (`day`, `wave`) are ISO `2015-03-02`, as timestamps are ISO: another spelling
+  (`02/03/2015`) is read only through a mapping's `format`, never guessed (02/03 is
+  2 March in France, 3 February elsewhere).
+- Counts and marks are whole numbers ("3", "3,0"); hours may have decimals, with a comma
+  or a point. Out of range: "negative received", "satisfaction must be 1 to 5".
+- local-reception: `handled` is the part of the day's `received` that was dealt with, so
+  `handled` above `received` is rejected ("handled above received"): it would make a
+  share handled above 100 %. An export that counts yesterday's stock in today's handled
+  must map that column elsewhere.
+- training: `hours` above 0 and at most 12 (kinds.TRAINING_MAX_HOURS).
+- staff-surveys are anonymous: a row with a value in a column named `agent_id`, `agent`,
+  `matricule` or `login` is rejected ("agent id in an anonymous survey") and the value is
+  kept nowhere, not even in the quarantine file; rows where that column is empty load.
+  Per row rather than the whole file, as the contract's other bad values are: one row
+  carrying an id must not keep a whole wave out. A row needs a site or a département.
+- incidents: an empty `site` is every site (naive times then read in Europe/Paris, or
+  `--timezone`); "ends before it starts" when `end_at` < `start_at`.
 
 Validation runs batch by batch (`plan` once per file, `validate` once per batch).
 Duplicate ids are resolved once the whole file is staged, by the loader
@@ -41,6 +58,7 @@ Duplicate ids are resolved once the whole file is staged, by the loader
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -49,7 +67,7 @@ from dashboard.core.codes import CODE_COLUMNS, CODE_PATTERN
 from dashboard.core.localtime import with_local_columns
 from dashboard.ingest import timestamps as ts
 from dashboard.ingest.caller import hash_series
-from dashboard.ingest.kinds import Kind
+from dashboard.ingest.kinds import Kind, Number
 from dashboard.ingest.mapping import MAP_CATEGORY, MAP_DETAIL
 from dashboard.ingest.read import LINE, READ_ERROR, is_unnamed
 from dashboard.store import schema
@@ -62,6 +80,9 @@ MAX_DURATION = 2_000_000_000
 TRUE_WORDS = ("true", "1", "oui", "yes", "vrai", "t", "y", "o")
 FALSE_WORDS = ("false", "0", "non", "no", "faux", "f", "n")
 UNANSWERED = ("abandoned", "deflected", "ivr")
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# Bookkeeping column: the name of the first forbidden column with a value (Kind.forbidden).
+FORBIDDEN = "__forbidden"
 
 # Database columns each kind writes (source and import_id are added by the loader).
 DB_COLUMNS = {
@@ -73,6 +94,15 @@ DB_COLUMNS = {
              "contact_id", "local_date", "local_slot"),
     "agents": ("agent_id", "site", "display_name", "team", "active"),
     "agent-sessions": ("agent_id", "site", "start_at", "end_at", "local_date"),
+    "local-reception": ("record_id", "department", "service", "day", "channel", "received",
+                        "handled", "staff_hours"),
+    "surveys": ("response_id", "answered_at", "local_date", "site", "department", "channel",
+                "satisfaction", "resolved", "knew_number", "contact_id", "comment"),
+    "staff-surveys": ("response_id", "wave", "population", "site", "department",
+                      *schema.STAFF_QUESTIONS),
+    "incidents": ("incident_id", "component", "site", "start_at", "end_at", "local_date",
+                  "severity", "description"),
+    "training": ("record_id", "agent_id", "day", "hours", "module"),
 }
 # Columns written whether or not the file has them (derived or always computed).
 ALWAYS_WRITTEN = {
@@ -80,6 +110,11 @@ ALWAYS_WRITTEN = {
     "acts": ("local_date", "local_slot"),
     "agents": (),
     "agent-sessions": ("local_date",),
+    "local-reception": (),
+    "surveys": ("local_date",),
+    "staff-surveys": (),
+    "incidents": ("local_date",),
+    "training": (),
 }
 # Values an insert takes when the file has no such column or leaves the cell empty.
 INSERT_DEFAULTS = {
@@ -133,6 +168,8 @@ def header_columns(columns: list[str], kind: Kind, ctx: Context,
         key = name.lower()
         if is_unnamed(name):
             unnamed += 1
+        elif key in kind.forbidden:
+            continue  # refused row by row (forbidden_flag), and said once by the importer
         elif key in kind.columns:
             mapping[key] = name
         else:
@@ -155,17 +192,44 @@ def header_columns(columns: list[str], kind: Kind, ctx: Context,
 def plan(columns: list[str], kind: Kind, ctx: Context, mapped: bool = False) -> Plan:
     """Check the columns of a file (or of a mapping's output) once, before its rows."""
     mapping, warnings = header_columns(columns, kind, ctx, mapped)
-    if ctx.department and "department" not in kind.columns:
+    if ctx.site and not _site_default(kind):
+        warnings.append(f"--site is ignored for {kind.name}")
+    if ctx.department and not _department_default(kind):
         warnings.append(f"--department is ignored for {kind.name}")
     provided = set(mapping) | set(ALWAYS_WRITTEN[kind.name])
-    if ctx.site:
+    if ctx.site and _site_default(kind):
         provided.add("site")
-    if ctx.department and "department" in kind.columns:
+    if ctx.department and _department_default(kind):
         provided.add("department")
     if "caller_id" in mapping:
         provided.add("caller_key")
     update_columns = tuple(c for c in DB_COLUMNS[kind.name] if c in provided)
     return Plan(columns=mapping, update_columns=update_columns, warnings=warnings)
+
+
+def _site_default(kind: Kind) -> bool:
+    return kind.site_default and "site" in kind.columns
+
+
+def _department_default(kind: Kind) -> bool:
+    return kind.department_default and "department" in kind.columns
+
+
+def forbidden_flag(batch: pl.DataFrame, names: list[str],
+                   clean: Callable[[str], pl.Expr] | None = None) -> pl.Series:
+    """FORBIDDEN for each row of BATCH (file columns): the first of NAMES with a value.
+
+    CLEAN gives a column's cleaned text (a mapping's, with its `[none]` values); by
+    default the text stripped of spaces.
+    """
+    def value(name: str) -> pl.Expr:
+        text = clean(name) if clean else pl.col(name).str.strip_chars()
+        return pl.when(text.is_not_null() & (text != "")).then(pl.lit(name))
+
+    if not names:
+        return pl.Series(FORBIDDEN, [None] * batch.height, dtype=pl.String)
+    return batch.select(pl.coalesce([value(n) for n in names]).cast(pl.String)
+                        .alias(FORBIDDEN)).to_series()
 
 
 def _clean(name: str | None) -> pl.Expr:
@@ -189,6 +253,39 @@ def _number(col: str) -> tuple[pl.Expr, pl.Expr]:
     )
     seconds = pl.when(finite).then(value.round(0, mode="half_away_from_zero")).cast(pl.Int64)
     return seconds, status
+
+
+def _measure(spec: Number) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, status 'ok'|'invalid'|'fraction'|'range'|null) of a text column."""
+    text = pl.col(spec.name)
+    cleaned = text.str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".", literal=True)
+    value = cleaned.cast(pl.Float64, strict=False)
+    finite = value.is_not_null() & value.is_finite() & (value.abs() <= MAX_DURATION)
+    inside = (value > spec.low) if spec.low_excluded else (value >= spec.low)
+    if spec.high is not None:
+        inside = inside & (value <= spec.high)
+    status = pl.when(text.is_null()).then(None).when(~finite).then(pl.lit("invalid"))
+    if spec.whole:
+        status = status.when(value != value.round(0)).then(pl.lit("fraction"))
+    status = status.when(~inside).then(pl.lit("range")).otherwise(pl.lit("ok"))
+    typed = pl.when(finite).then(value)
+    typed = typed.cast(pl.Int64) if spec.whole else typed.cast(pl.Float64)
+    return typed, status
+
+
+def _date(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """(date, status ok|unparseable|impossible|null) of ISO date text (`2015-03-02`)."""
+    text = pl.col(col)
+    value = text.str.to_date("%Y-%m-%d", strict=False)
+    year = value.dt.year()
+    possible = value.is_not_null() & (year >= ts.MIN_YEAR) & (year <= ts.MAX_YEAR)
+    status = (
+        pl.when(text.is_null()).then(None)
+        .when(~text.str.contains(DATE_PATTERN)).then(pl.lit(ts.UNPARSEABLE))
+        .when(~possible).then(pl.lit(ts.IMPOSSIBLE))
+        .otherwise(pl.lit(ts.OK))
+    )
+    return pl.when(status == ts.OK).then(value), status
 
 
 def _boolean(col: str) -> pl.Expr:
@@ -217,11 +314,16 @@ def _quoted(expr: pl.Expr) -> pl.Expr:
 def _common_rules(kind: Kind) -> list[_Rule]:
     rules = [_rule(pl.col(READ_ERROR).is_not_null(), "too many fields",
                    pl.col(READ_ERROR).str.replace("too many fields: ", "", literal=True)),
+             _rule(pl.col(FORBIDDEN).is_not_null(), "agent id in an anonymous survey",
+                   pl.concat_str([pl.lit("column '"), pl.col(FORBIDDEN),
+                                  pl.lit("' (the value is not kept)")])),
              _rule(pl.col(MAP_CATEGORY).is_not_null(), pl.col(MAP_CATEGORY),
                    pl.col(MAP_DETAIL))]
     for name in kind.required:
         if name in kind.timestamps:
             missing = pl.col(ts.status_col(name)) == ts.MISSING
+        elif name in kind.typed:
+            missing = pl.col(f"__text_{name}").is_null()
         else:
             missing = pl.col(name).is_null()
         rules.append(_rule(missing, f"missing {name}"))
@@ -236,6 +338,10 @@ def _common_rules(kind: Kind) -> list[_Rule]:
             code = pl.col(name)
             rules.append(_rule(code.is_not_null() & ~code.str.contains(CODE_PATTERN),
                                f"invalid {name}", _quoted(code)))
+    for name, allowed in kind.choices:
+        value = pl.col(name)
+        rules.append(_rule(value.is_not_null() & ~value.is_in(allowed), f"unknown {name}",
+                           _quoted(value)))
     return rules
 
 
@@ -254,6 +360,19 @@ def _value_rules(kind: Kind) -> list[_Rule]:
     for name in kind.booleans:
         rules.append(_rule(pl.col(f"__text_{name}").is_not_null() & pl.col(name).is_null(),
                            f"invalid {name}", _quoted(pl.col(f"__text_{name}"))))
+    for name in kind.dates:
+        status = pl.col(ts.status_col(name))
+        raw = _quoted(pl.col(f"__text_{name}"))
+        rules.append(_rule(status == ts.UNPARSEABLE, f"unparseable {name}",
+                           pl.concat_str([raw, pl.lit(" (expected YYYY-MM-DD)")])))
+        rules.append(_rule(status == ts.IMPOSSIBLE, f"impossible {name}", raw))
+    for spec in kind.numbers:
+        status = pl.col(f"__{spec.name}_status")
+        raw = _quoted(pl.col(f"__text_{spec.name}"))
+        rules.append(_rule(status == "invalid", f"invalid {spec.name}", raw))
+        rules.append(_rule(status == "fraction", f"invalid {spec.name}",
+                           pl.concat_str([raw, pl.lit(" (not a whole number)")])))
+        rules.append(_rule(status == "range", spec.rule, raw))
     return rules
 
 
@@ -300,10 +419,29 @@ def _rules(kind: Kind) -> list[_Rule]:
     if kind.name == "contacts":
         before, after = _contact_rules()
         return common + before + values + after
-    specific = []
-    if kind.name == "agent-sessions":
-        specific = [_rule(pl.col("end_at") < pl.col("start_at"), "end_at before start_at")]
-    return common + values + specific
+    return common + values + _SPECIFIC.get(kind.name, lambda: [])()
+
+
+def _text(name: str) -> pl.Expr:
+    return _quoted(pl.col(f"__text_{name}"))
+
+
+# Cross-field rules of the other kinds, checked once each value is typed.
+_SPECIFIC = {
+    "agent-sessions": lambda: [
+        _rule(pl.col("end_at") < pl.col("start_at"), "end_at before start_at")],
+    "local-reception": lambda: [
+        _rule(pl.col("handled") > pl.col("received"), "handled above received",
+              pl.concat_str([pl.lit("handled "), _text("handled"), pl.lit(", received "),
+                             _text("received")]))],
+    "staff-surveys": lambda: [
+        _rule(pl.col("site").is_null() & pl.col("department").is_null(),
+              "missing site or department")],
+    "incidents": lambda: [
+        _rule(pl.col("end_at") < pl.col("start_at"), "ends before it starts",
+              pl.concat_str([pl.lit("end_at "), _text("end_at"), pl.lit(" before start_at "),
+                             _text("start_at")]))],
+}
 
 
 def _chain(rules: list[_Rule], attr: str) -> pl.Expr:
@@ -325,22 +463,24 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
     mapping = plan.columns
     frame = frame.with_row_index(ROW)
     extra = [pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c)
-             for c in (MAP_CATEGORY, MAP_DETAIL)]
+             for c in (MAP_CATEGORY, MAP_DETAIL, FORBIDDEN)]
     work = frame.select(
         pl.col(ROW), pl.col(LINE), pl.col(READ_ERROR), *extra,
         *[_clean(mapping.get(c)).alias(c) for c in kind.columns],
     )
-    if ctx.site and "site" in kind.columns:
+    if ctx.site and _site_default(kind):
         work = work.with_columns(pl.col("site").fill_null(pl.lit(ctx.site)))
     if "department" in kind.columns:
-        if ctx.department:
+        if ctx.department and _department_default(kind):
             work = work.with_columns(pl.col("department").fill_null(pl.lit(ctx.department)))
         work = work.with_columns(pl.col("department").str.to_uppercase())
     if kind.name == "contacts":
         work = work.with_columns(pl.col("channel").str.to_lowercase(),
                                  pl.col("outcome").str.to_lowercase())
-    site_tz = pl.col("site").replace_strict(ctx.site_timezones, default=None,
-                                            return_dtype=pl.String)
+    work = work.with_columns(pl.col(name).str.to_lowercase() for name, _ in kind.choices)
+    site_tz = (pl.col("site").replace_strict(ctx.site_timezones, default=None,
+                                             return_dtype=pl.String)
+               if "site" in kind.columns else pl.lit(None, pl.String))
     fallback = ctx.timezone or ctx.default_timezone
     work = work.with_columns(
         site_tz.fill_null(pl.lit(fallback)).alias(TZ_SITE),
@@ -348,12 +488,17 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
         .alias(TZ_IN),
     )
     # Keep the text of typed columns for the reasons, then type them.
-    typed = kind.timestamps + kind.durations + kind.booleans
-    work = work.with_columns([pl.col(c).alias(f"__text_{c}") for c in typed])
+    work = work.with_columns([pl.col(c).alias(f"__text_{c}") for c in kind.typed])
     work = ts.parse_timestamps(work, list(kind.timestamps), TZ_IN)
     for name in kind.durations:
         seconds, status = _number(name)
         work = work.with_columns(seconds.alias(name), status.alias(f"__{name}_status"))
+    for spec in kind.numbers:
+        value, status = _measure(spec)
+        work = work.with_columns(value.alias(spec.name), status.alias(f"__{spec.name}_status"))
+    for name in kind.dates:
+        value, status = _date(name)
+        work = work.with_columns(value.alias(name), status.alias(ts.status_col(name)))
     for name in kind.booleans:
         work = work.with_columns(_boolean(name).alias(name))
 
@@ -371,11 +516,9 @@ def validate(frame: pl.DataFrame, kind: Kind, ctx: Context, plan: Plan) -> Valid
             good, kind.local_from, TZ_SITE, slot_col="local_slot" if kind.with_slot else None
         ).sort(ROW)
     known = set(ctx.site_timezones)
-    new_sites = {
-        code: fallback
-        for code in good.get_column("site").unique().sort().to_list()
-        if code not in known
-    }
+    codes = (good.get_column("site").drop_nulls().unique().sort().to_list()
+             if "site" in good.columns else [])
+    new_sites = {code: fallback for code in codes if code not in known}
     defaults = INSERT_DEFAULTS.get(kind.name, {})
     good = good.with_columns(pl.col(c).fill_null(v) for c, v in defaults.items())
     return Validated(
