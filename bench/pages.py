@@ -41,10 +41,13 @@ from dashboard.metrics import definitions as m
 from dashboard.metrics import email as m_email
 from dashboard.metrics import grouping as m_grouping
 from dashboard.metrics import phone as m_phone
+from dashboard.review import assessment, report
 from dashboard.store import database as dbmod
 from dashboard.store import schema
 
 Call = tuple[Filters, tuple[str, ...], Overrides | None, tuple[str, ...] | None]
+# The Review's engine reads (dashboard.review.assessment.gather) and the tools' load curve.
+REVIEW_READS = tuple((by, metrics) for _name, by, metrics in assessment.ENGINE_READS)
 
 
 def busiest_site(url: str) -> str:
@@ -71,6 +74,11 @@ class Context:
                 .order_by(c.c.agent_id).limit(1)).scalar()
         self.last = last if isinstance(last, dt.date) else dt.date.fromisoformat(str(last)[:10])
         self.year = (dt.date(self.last.year, 1, 1), self.last)
+        with engine.connect() as conn:
+            first = conn.execute(select(func.min(schema.coverage.c.start_date))).scalar()
+        first = first if isinstance(first, dt.date) or first is None else \
+            dt.date.fromisoformat(str(first)[:10])
+        self.pilot = (min(first, self.last) if first else self.year[0], self.last)
 
 
 def _days(ctx: Context, n: int) -> tuple[dt.date, dt.date]:
@@ -106,10 +114,14 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
                   (f(month, sup), (grain, "department"), None, r.ACTS),
                   (f(month, sup), (grain,), None, r.ACTS),
                   (f(month, sup), ("department",), None, r.ACTS)],
-        "bilan": [(f(quarter, nat), ("site",), None, r.REVIEW_SIDES),
-                  (f(quarter, nat), ("department",), None, r.REVIEW_SIDES),
-                  (f(ctx.year, nat), ("week", "department"), None, r.REVIEW_WEEKS),
-                  (f(ctx.year, nat), ("campaign", "department"), None, r.REVIEW_WEEKS)],
+        # Bilan opens on the whole pilot; its Review (dashboard.ui.cache.review) reads
+        # the engine through the same cache.
+        "bilan": [(f(ctx.pilot, nat), ("site",), None, r.REVIEW_SIDES),
+                  (f(ctx.pilot, nat), ("department",), None, r.REVIEW_SIDES),
+                  (f(ctx.pilot, nat), ("week", "department"), None, r.REVIEW_WEEKS),
+                  (f(ctx.pilot, nat), ("campaign", "department"), None, r.REVIEW_WEEKS),
+                  (f(ctx.pilot, nat), ("day", "site"), None, report.DAILY_LOAD),
+                  *[(f(ctx.pilot, nat), by, None, metrics) for by, metrics in REVIEW_READS]],
         "effectifs": [(f(month, sup), by, None, r.TEAM) for by in
                       ((), ("site",), ("slot",), ("day", "slot"), ("day",))],
         "mes_statistiques": [(f(month, agent), (), None, None),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,11 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from dashboard.core import formatting as fmt
+from dashboard.core.access import scope_for
+from dashboard.core.filters import Filters
+from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics import erlang
+from dashboard.review import assessment
 from dashboard.store import database as dbmod
 from dashboard.store import users as users_mod
 from tests.apptest import open_page
@@ -31,20 +38,164 @@ def _number(at: AppTest, label_start: str):
     return next(n for n in at.number_input if n.label.startswith(label_start))
 
 
-def test_bilan_renders_sites_departements_ramp_up_and_peaks(monkeypatch, demo_db_url):
+# --------------------------------------------------------------------- Bilan des pilotes
+
+
+def _whole_pilot(url: str) -> tuple[dt.date, dt.date]:
+    """The first coverage start and the last day with contacts, read in SQL."""
+    with dbmod.get_engine(url).connect() as conn:
+        first = conn.execute(text("SELECT MIN(start_date) FROM coverage")).scalar_one()
+        last = conn.execute(text("SELECT MAX(local_date) FROM contacts")).scalar_one()
+    return dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])
+
+
+def _expected_review(url: str, login: str, start: dt.date, end: dt.date):
+    """The Review of the period as `python -m dashboard review` builds it (engine, no cache)."""
+    engine = dbmod.get_engine(url)
+    with engine.connect() as conn:
+        scope = scope_for(users_mod.active_user(conn, login))
+        filters = Filters(start=start, end=end, scope=scope)
+        inputs = assessment.gather(
+            conn, lambda f, by, metrics: compute_kpis(engine, f, by, metrics=metrics), filters)
+    return assessment.build(inputs)
+
+
+def _period(at: AppTest) -> tuple[dt.date, dt.date]:
+    return tuple(at.sidebar.date_input(key="periode").value)
+
+
+def _frame_with(at: AppTest, *columns: str):
+    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    assert found, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+QUESTION_HEADERS = [fmt.md_text(f"{i}. {title}")
+                    for i, (_, title) in enumerate(assessment.QUESTIONS, 1)]
+
+
+def test_bilan_opens_on_the_whole_pilot_organised_as_the_review(monkeypatch, demo_db_url):
     at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py")
     assert not at.exception
     assert at.title[0].value == "Bilan des pilotes"
+    start, end = _whole_pilot(demo_db_url)
+    assert _period(at) == (start, end)
     headers = [h.value for h in at.header]
-    assert headers == ["Sites et départements côte à côte", "Montée en charge depuis l'ouverture",
-                       "Campagnes : semaine de pointe et hors campagne"]
-    assert len(at.get("vega_lite_chart")) == 4
-    sites = at.dataframe[0].value
-    assert sorted(sites["Site"]) == ["Chartres", "Rouen"]
-    departments = at.dataframe[1].value
-    assert len(departments) == 4
+    assert headers == ["Les quatre objectifs", *QUESTION_HEADERS,
+                       "Soulagement des services locaux (objectif 4)"]
+    # Each question says its answer right under its header.
+    expected = _expected_review(demo_db_url, "directeur", start, end)
+    markdown = [m.value for m in at.markdown]
+    for question in expected.questions:
+        assert f"**Réponse** : {fmt.md_text(question.answer)}" in markdown
+    # Tools, volumes (4), acts, users (4), staff, relief: every chart drawn.
+    assert len(at.get("vega_lite_chart")) == 12
+    assert sorted(_frame_with(at, "Site", "Taux de décroché")["Site"]) == ["Chartres", "Rouen"]
     assert any(b.proto.label.startswith("Télécharger le rapport")
                for b in at.get("download_button"))
+
+
+def test_the_four_objectives_show_the_reviews_verdicts_and_figures(monkeypatch, demo_db_url):
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py")
+    expected = _expected_review(demo_db_url, "directeur", *_period(at))
+    assert [o.key for o in expected.objectives] == ["service", "efficiency", "acts", "relief"]
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert len(badges) == 4
+    markdown = [m.value for m in at.markdown]
+    for index, (objective, badge, metric) in enumerate(
+            zip(expected.objectives, badges, at.metric[:4]), 1):
+        assert f"**{index}\\. {fmt.md_text(objective.label)}**" in markdown
+        # The verdict's words are always written, whatever the colour.
+        assert badge.endswith(f" {objective.verdict.capitalize()}]"), badge
+        shown = (fmt.MISSING if objective.value is None
+                 else fmt.fr_decimal(objective.value) if objective.key == "acts"
+                 else fmt.fr_percent(objective.value))
+        assert metric.value == shown
+        assert fmt.md_text(objective.sentence) in markdown
+    assert {o.verdict for o in expected.objectives} <= set(assessment.VERDICTS)
+
+
+def _staff_groups(url: str, start: dt.date, end: dt.date) -> list[int]:
+    """Respondents per barometer group (wave × population × site × département), in SQL."""
+    with dbmod.get_engine(url).connect() as conn:
+        return [n for (n,) in conn.execute(text(
+            "SELECT COUNT(*) FROM staff_surveys WHERE wave BETWEEN :s AND :e "
+            "GROUP BY wave, population, site, department"), {"s": start, "e": end})]
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """File name → builder of the files the download buttons register (built on click)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made: dict = {}
+    real = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        made[file_name] = data_callable
+        return real(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return made
+
+
+def test_barometer_groups_under_five_answers_are_hidden_on_screen_and_in_the_export(
+        monkeypatch, demo_db_url, deferred):
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py")
+    groups = _staff_groups(demo_db_url, *_period(at))
+    small = [n for n in groups if n < 5]
+    assert small and len(small) < len(groups)  # the demo has both kinds
+    table = _frame_with(at, "Population", "Répondants")
+    assert len(table) == len(groups)
+    questions = ["Outils", "Formation", "Charge de travail", "Périmètre des actes",
+                 "Appréciation générale"]
+    hidden = table[table["Répondants"] == fmt.SMALL_GROUP]
+    assert len(hidden) == len(small)
+    for column in questions:
+        assert (hidden[column] == fmt.SMALL_GROUP).all()
+    shown = table[table["Répondants"] != fmt.SMALL_GROUP]
+    assert sorted(int(v) for v in shown["Répondants"]) == sorted(n for n in groups if n >= 5)
+
+    rows = list(csv.reader(io.StringIO(deferred["bilan-barometre.csv"]()[1:])))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(groups)
+    note = header.index("Remarque")
+    figures = [i for i, h in enumerate(header)
+               if h == "Répondants" or h.startswith(tuple(questions))]
+    assert len(figures) == 1 + 2 * len(questions)
+    masked = [r for r in body if r[note] == fmt.SMALL_GROUP]
+    assert len(masked) == len(small)
+    for row in masked:  # not one figure of a hidden group in the file
+        assert all(row[i] == "" for i in figures), row
+
+
+def test_a_period_in_the_url_wins_and_other_pages_keep_their_four_weeks(monkeypatch,
+                                                                       demo_db_url):
+    april = ["2015-04-01", "2015-04-30"]
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py", periode=april)
+    assert _period(at) == (dt.date(2015, 4, 1), dt.date(2015, 4, 30))
+
+    start, end = _whole_pilot(demo_db_url)
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/accueil.py")
+    assert _period(at) == (end - dt.timedelta(days=27), end)
+    at.switch_page(str(ROOT / "pages/bilan.py")).run()
+    assert not at.exception
+    assert _period(at) == (start, end)
+    at.switch_page(str(ROOT / "pages/effectifs.py")).run()
+    assert _period(at) == (end - dt.timedelta(days=27), end)
+
+
+def test_the_whole_pilot_of_one_site_starts_at_its_own_opening(monkeypatch, demo_db_url):
+    with dbmod.get_engine(demo_db_url).connect() as conn:
+        opened = conn.execute(text("SELECT MIN(start_date) FROM coverage "
+                                   "WHERE site = 'chartres'")).scalar_one()
+        last = conn.execute(text("SELECT MAX(local_date) FROM contacts "
+                                 "WHERE site = 'chartres'")).scalar_one()
+    at = _open(monkeypatch, demo_db_url, "directeur", "pages/bilan.py", site="Chartres")
+    assert not at.exception
+    assert _period(at) == (dt.date.fromisoformat(str(opened)[:10]),
+                           dt.date.fromisoformat(str(last)[:10]))
+    assert sorted(_frame_with(at, "Site", "Taux de décroché")["Site"]) == ["Chartres"]
 
 
 def test_effectifs_renders_and_the_calculator_is_erlang(monkeypatch, demo_db_url):

@@ -286,7 +286,8 @@ def test_bilan_downloads_the_figures_shown_as_numbers(monkeypatch, demo_db_url, 
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[:5] == ["Télécharger le rapport de bilan (HTML)", "Télécharger (CSV)",
                           "Télécharger (Excel)", "Télécharger (CSV)", "Télécharger (Excel)"]
-    shown = at.dataframe[0].value  # the sites side by side, French text
+    # The sites side by side, French text (after the tools' tables).
+    shown = next(d.value for d in at.dataframe if "Taux de décroché" in d.value.columns)
     sites_csv, sites_xlsx = deferred["bilan-sites.csv"](), deferred["bilan-sites.xlsx"]()
     sheet = _sheet(sites_xlsx)
     header = [c.value for c in sheet[1]]

@@ -230,3 +230,120 @@ def test_charts_build_and_render_offline(builder):
     assert chart.to_dict()["title"]
     svg = report.chart_svg(chart)
     assert svg.startswith("<svg") and "</svg>" in svg
+
+
+# ------------------------------------------- the review's other records on screen and in the report
+
+
+def _barometer_frame():
+    from dashboard.metrics import barometer as bar
+
+    rows = [  # wave, population, site, department, tools, workload
+        *[(dt.date(2015, 5, 11), "centre_agent", "rouen", None, 4, 2)] * 3,  # 3: hidden
+        *[(dt.date(2015, 5, 11), "local_agent", None, "60", 5, None)] * 2,
+        *[(dt.date(2015, 5, 11), "local_agent", None, "60", 3, 4)] * 4,  # 6, workload 4 times
+    ]
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "wave": pl.Date, "population": pl.String, "site": pl.String, "department": pl.String,
+        "tools": pl.Int64, "workload": pl.Int64})
+    return bar.barometer(frame, ("tools", "workload"))
+
+
+def test_the_barometer_table_never_shows_a_small_groups_figure():
+    from dashboard.charts import exports
+    from dashboard.charts import review_records as rr
+    from dashboard.core import formatting as fmt
+
+    shown = rr.barometer_table(_barometer_frame(), ("tools", "workload"), {"rouen": "Rouen"},
+                               {"60": "Oise"})
+    table = shown.table.to_dicts()
+    assert [r["Site ou département"] for r in table] == ["Rouen", "60 Oise"]
+    hidden, oise = table
+    assert {hidden[c] for c in ("Répondants", "Outils", "Charge de travail")} == {
+        fmt.SMALL_GROUP}
+    # Oise: 6 answers; tools 5 5 3 3 3 3 → mean 22/6, two of six ≥ 4; workload only 4 times.
+    assert oise["Répondants"] == "6"
+    assert oise["Outils"] == f"3,7 ({fmt.fr_percent(2 / 6)})"
+    assert oise["Charge de travail"] == fmt.SMALL_GROUP
+    export = shown.export.frame.to_dicts()
+    assert export[0]["Répondants"] is None and export[0]["Remarque"] == fmt.SMALL_GROUP
+    assert export[0]["Outils : moyenne (1 à 5)"] is None
+    assert export[1]["Outils : moyenne (1 à 5)"] == pytest.approx(22 / 6)
+    assert export[1]["Charge de travail : part de 4 ou 5"] is None
+    assert export[1]["Remarque"] == f"{fmt.SMALL_GROUP} : Charge de travail"
+    csv_text = exports.csv_text(shown.export)
+    assert csv_text.splitlines()[1].startswith("11/05/2015,Agents des centres,Rouen,,,,,,")
+
+
+def test_objective_figures_and_targets_in_french():
+    from dashboard.charts import review_records as rr
+
+    assert rr.objective_value("service", 0.6976) == "69,8\u202f%"
+    assert rr.objective_value("acts", 31.74) == "31,7"
+    assert rr.objective_value("relief", None) == "—"
+    assert rr.objective_target("service", 0.85, 0.75) == (
+        "Cible : 85,0\u202f% · seuil partiel : 75,0\u202f%")
+    assert rr.objective_target("acts", None, None).startswith("Aucune cible")
+    assert rr.verdict_badge("non atteint") == ("Non atteint", "red", ":material/cancel:")
+
+
+def test_the_report_tables_escape_names_and_align_figures_right():
+    from dashboard.review import report
+
+    frame = pl.DataFrame({"Département": ["60 <b>Oise</b>"], "Appels": ["1\u202f234"],
+                          "Intervalle": ["de 19,7\u202f% à 29,9\u202f%"]})
+    out = report.table_html(frame)
+    assert "&lt;b&gt;Oise&lt;/b&gt;" in out and "<b>" not in out
+    assert "<td>60 &lt;b&gt;" in out  # a name, left
+    assert "<td class='n'>1\u202f234</td>" in out and "<td class='n'>de 19,7" in out
+
+
+@pytest.mark.parametrize("builder", ["load", "weeks", "wait", "knew", "barometer", "relief"])
+def test_the_review_records_charts_build_and_render_offline(builder):
+    from dashboard.charts import review_records as rr
+    from dashboard.review import report
+
+    day = dt.date(2015, 6, 8)
+    if builder == "load":
+        daily = pl.DataFrame({"day": [day, day], "site": ["rouen", "chartres"],
+                              "site_name": ["Rouen", "Chartres"], "offered": [50, 80],
+                              "deflected": [0, 12]})
+        incidents = rr.local_incidents(pl.DataFrame({
+            "incident_id": ["I1"], "component": ["telephonie"], "site": ["chartres"],
+            "start_at": [dt.datetime(2015, 6, 8, 9, 50)],
+            "end_at": [dt.datetime(2015, 6, 8, 11, 50)], "severity": ["panne"],
+            "description": ["Panne"]}), {"chartres": "Europe/Paris"})
+        # 09:50 UTC is 11:50 in Paris in June.
+        assert incidents.item(0, "start_local") == dt.datetime(2015, 6, 8, 11, 50)
+        assert rr.load_reading(daily, incidents) == (
+            "1 incident (traits verticaux), dont 1 panne ; les jours de panne, 12 appels "
+            "dissuadés.")
+        chart = rr.load_outages_chart(daily, incidents)
+    elif builder == "weeks":
+        chart = rr.survey_weeks_chart(rr.survey_weeks(pl.DataFrame({
+            "site": ["rouen"], "week": ["2015-W24"], "survey_responses": [10],
+            "csat_rate": [0.7], "perceived_resolution_rate": [0.8]}), {"rouen": "Rouen"}))
+    elif builder == "wait":
+        chart = rr.wait_band_chart(pl.DataFrame({
+            "wait_band": ["moins de 20 s", "5 min et plus"], "survey_responses": [10, 4],
+            "csat_rate": [0.8, 0.25], "mean_satisfaction": [4.2, 2.5]}))
+    elif builder == "knew":
+        chart = rr.knew_chart(pl.DataFrame({
+            "department": ["60", "60"], "weeks_after_opening": ["semaines 1 à 4",
+                                                                "après 26 semaines"],
+            "answers": [10, 20], "knew_rate": [0.5, 0.9]}), {"60": "Oise"})
+    elif builder == "barometer":
+        long = rr.barometer_long(_barometer_frame(), ("tools", "workload"), {}, {"60": "Oise"})
+        assert long.get_column("group").unique().to_list() == [
+            "Agents des services locaux · 60 Oise"]  # the hidden Rouen group is left out
+        chart = rr.barometer_chart(long, "Outils")
+    else:
+        weeks = pl.DataFrame({"department": ["60"] * 2, "week": [day, day + dt.timedelta(7)],
+                              "phase": ["pre", "post"], "pilot_received": [100, 80],
+                              "pilot_index": [1.0, 0.8], "control_index": [1.0, 1.0],
+                              "controls_in_week": [2, 2], "difference": [0.0, -0.2]})
+        relief = pl.DataFrame({"department": ["60"], "coverage_start": [day]})
+        chart = rr.relief_chart(rr.relief_long(weeks, {"60": "Oise"}), relief)
+    assert chart.to_dict()["title"]
+    svg = report.chart_svg(chart)
+    assert svg.startswith("<svg") and "</svg>" in svg

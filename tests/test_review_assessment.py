@@ -207,3 +207,17 @@ def test_objective_targets_load_and_update(db_url, tmp_path):
             schema.objectives.select()).all()}
     assert targets["acts"] == (30, 20)
     assert targets["service"] == (0.85, 0.75)  # the pilot's, loaded by the fixture
+
+
+def test_tools_count_a_site_from_its_opening(db_url):
+    # Chartres opened on Sunday 1 March 2015 (the pilot file); over 23/02–08/03 it had five
+    # open days (02–06/03), Rouen ten: 630 min of opening hours each.
+    engine = dbmod.get_engine(db_url)
+    filters = Filters(dt.date(2015, 2, 23), dt.date(2015, 3, 8), scope=ALL_ROWS)
+    with engine.connect() as conn:
+        inputs = assessment.gather(
+            conn, lambda f, by, metrics: compute_kpis(engine, f, by, metrics=metrics), filters)
+    tables = assessment.build(inputs).question("tools").tables["availability"]
+    phone = {r["site"]: r["opening_minutes"] for r in
+             tables.filter(pl.col("component") == "telephonie").iter_rows(named=True)}
+    assert phone == {"chartres": 5 * 630, "rouen": 10 * 630}

@@ -1,4 +1,5 @@
-"""`python -m dashboard report`: the review report for a period, as one self-contained HTML."""
+"""`python -m dashboard report`: the review report for a period, as one self-contained HTML,
+built from the same Review as `python -m dashboard review` (dashboard.review.assessment)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ from dashboard.cli.options import db_option, resolve_db
 from dashboard.core.access import ALL_ROWS, scope_for
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
+from dashboard.review import assessment
 from dashboard.review import report as report_mod
 from dashboard.store import database as dbmod
 from dashboard.store import users as users_mod
-from queries import overview, reference
+from queries import overview, reference, staffing
 
 
 @click.command("report", cls=_OneLineErrors)
-@click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
-              help="first local day of the period")
-@click.option("--to", "end", required=True, metavar="YYYY-MM-DD",
-              help="last local day of the period (inclusive)")
+@click.option("--from", "start", default=None, metavar="YYYY-MM-DD",
+              help="first local day [default: the perimeter's first coverage start]")
+@click.option("--to", "end", default=None, metavar="YYYY-MM-DD",
+              help="last local day, inclusive [default: the last day with data]")
 @click.option("--site", "sites", multiple=True, metavar="S", help="only these sites")
 @click.option("--out", "out", required=True, metavar="FILE.html",
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -31,15 +33,17 @@ from queries import overview, reference
 @click.option("--as-user", "as_user", default=None, metavar="LOGIN",
               help="apply this user's scope (a supervisor: own site only)")
 def report(start, end, sites, out, db_url, as_user) -> None:
-    """The review report for --from..--to: volumes and team calibration, service quality,
-    acts and online promotion, repeat contacts; charts inlined, readable offline.
+    """The review report for --from..--to (the whole pilot by default): a summary of the
+    four objectives and five questions, then tools, volumes and team calibration, acts and
+    online promotion, users' reaction, staff's experience and the relief of local
+    services; charts inlined, readable offline.
 
     Ramp-up and campaign peaks are read from the first coverage start of the perimeter up
-    to --to.
+    to --to; the relief from the first local reception record.
     """
-    start_day = _date(start, "--from")
-    end_day = _date(end, "--to")
-    if end_day < start_day:
+    start_day = _date(start, "--from") if start else None
+    end_day = _date(end, "--to") if end else None
+    if start_day and end_day and end_day < start_day:
         raise BadArgument(f"--to {end_day} is before --from {start_day}")
     url = resolve_db(db_url)
     try:
@@ -57,16 +61,32 @@ def report(start, end, sites, out, db_url, as_user) -> None:
                 scope = scope_for(user)
             coverage = overview.coverage_periods(conn)
             campaigns = reference.campaign_rows(conn)
-        known = set(coverage.get_column("site").to_list())
-        unknown = [s for s in _codes(sites) if s not in known]
-        if unknown:
-            raise BadArgument(f"--site {unknown[0]!r}: no such site; known: "
-                              f"{', '.join(sorted(known))}")
-        filters = Filters(start=start_day, end=end_day, sites=_codes(sites), scope=scope)
+            known = set(coverage.get_column("site").to_list())
+            unknown = [s for s in _codes(sites) if s not in known]
+            if unknown:
+                raise BadArgument(f"--site {unknown[0]!r}: no such site; known: "
+                                  f"{', '.join(sorted(known))}")
+            if start_day is None or end_day is None:
+                span = assessment.whole_pilot(
+                    coverage, overview.last_day_with_data(conn, scope, _codes(sites)),
+                    _codes(sites), scope)
+                if span is None:
+                    raise click.ClickException("no data in this perimeter: give --from and --to")
+                start_day = start_day or span[0]
+                end_day = end_day or span[1]
+                if end_day < start_day:
+                    raise BadArgument(f"--to {end_day} is before --from {start_day}")
+            filters = Filters(start=start_day, end=end_day, sites=_codes(sites), scope=scope)
+
+            def kpis(f, by, metrics):
+                return compute_kpis(engine, f, by, metrics=metrics)
+
+            review = assessment.build(assessment.gather(conn, kpis, filters))
+            hours = staffing.site_hours(conn)
         names = dict(zip(coverage["site"], coverage["site_name"]))
         data = report_mod.collect(
-            lambda f, by, metrics: compute_kpis(engine, f, by, metrics=metrics), filters,
-            coverage, campaigns, report_mod.perimeter_label(filters, names))
+            kpis, filters, coverage, campaigns, report_mod.perimeter_label(filters, names),
+            review, dict(zip(hours["site"], hours["timezone"])))
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc

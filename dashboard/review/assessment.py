@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import polars as pl
 from sqlalchemy import Connection, select
 
+from dashboard.charts.review_records import OBJECTIVE_FIGURES
 from dashboard.core import formatting as fmt
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import team_sites
@@ -66,6 +67,14 @@ TOTAL_METRICS = ("received", "answered", "answer_rate", "service_level", "emails
                  "mean_satisfaction", "perceived_resolution_rate", "survey_response_rate")
 SURVEY_METRICS = ("survey_responses", "csat_rate", "mean_satisfaction",
                   "perceived_resolution_rate", "survey_response_rate")
+# The engine's reads of a review: (field of ReviewInputs, grouping, metrics read).
+ENGINE_READS = (
+    ("total", (), TOTAL_METRICS),
+    ("by_site", ("site",), TOTAL_METRICS),
+    ("by_channel", ("channel",), SURVEY_METRICS),
+    ("by_department", ("department",), SURVEY_METRICS),
+    ("by_week", ("site", "week"), SURVEY_METRICS),
+)
 # Waits of answered calls, in seconds: [0, 20), [20, 60), [60, 120), [120, 300), [300, ∞).
 WAIT_EDGES = (20, 60, 120, 300)
 KNEW_WEEKS = (4, 8, 13, 26)  # "found the number easily", weeks after each opening
@@ -109,11 +118,7 @@ def gather(conn: Connection, kpis: KpiFunction, filters: Filters) -> ReviewInput
         filters=filters,
         targets=_targets(conn),
         coverage=q_overview.coverage_periods(conn),
-        total=kpis(filters, (), TOTAL_METRICS),
-        by_site=kpis(filters, ("site",), TOTAL_METRICS),
-        by_channel=kpis(filters, ("channel",), SURVEY_METRICS),
-        by_department=kpis(filters, ("department",), SURVEY_METRICS),
-        by_week=kpis(filters, ("site", "week"), SURVEY_METRICS),
+        **{name: kpis(filters, by, metrics) for name, by, metrics in ENGINE_READS},
         reception=q_records.local_reception_daily(conn, since_records),
         incidents=q_records.incident_rows(conn, filters),
         hours=team_sites(q_staffing.site_hours(conn), filters),
@@ -232,12 +237,6 @@ _NO_DATA = {
     "relief": "pas assez de semaines d'accueil local avant et après l'ouverture, ou aucun "
               "département témoin",
 }
-_FIGURE = {
-    "service": ("rate", "taux de décroché"),
-    "efficiency": ("rate", "disponibilité de la téléphonie aux heures d'ouverture"),
-    "acts": ("decimal", "actes de gestion pour 100 contacts traités"),
-    "relief": ("rate", "baisse de l'accueil des services locaux imputable aux centres"),
-}
 
 
 def _objective(key: str, value: float | None, targets: pl.DataFrame) -> Objective:
@@ -245,7 +244,7 @@ def _objective(key: str, value: float | None, targets: pl.DataFrame) -> Objectiv
     target = _one(row, "target")
     partial = _one(row, "partial_target")
     said = verdict(value, target, partial)
-    kind, what = _FIGURE[key]
+    kind, _label, what = OBJECTIVE_FIGURES[key]
     if value is None:
         sentence = f"Pas de données : {_NO_DATA[key]}."
     elif target is None:
@@ -303,10 +302,8 @@ def build(inputs: ReviewInputs) -> Review:
     weeks = m_relief.relief_weeks(inputs.reception, inputs.coverage, reception_start, f.end)
     weeks = weeks.filter(pl.col("department").is_in(covered))
 
-    availability = m_tools.tool_availability(inputs.incidents, inputs.hours, f.start, f.end,
-                                             schema.INCIDENT_COMPONENTS)
-    overall = m_tools.tool_availability(inputs.incidents, inputs.hours, f.start, f.end,
-                                        schema.INCIDENT_COMPONENTS, by_site=False)
+    availability = _availability(inputs.incidents, inputs.hours, inputs.coverage, f)
+    overall = _overall(availability)
     phone = overall.filter(pl.col("component") == "telephonie")
     trained = m_tools.trained_before_start(inputs.first_sessions, inputs.training)
     trained_all = m_tools.trained_before_start(inputs.first_sessions, inputs.training,
@@ -361,6 +358,34 @@ def whole_pilot(coverage: pl.DataFrame, last_day: dt.date | None, sites: tuple[s
         return None
     first = starts.min()
     return (min(first, last_day), last_day)
+
+
+def _availability(incidents: pl.DataFrame, hours: pl.DataFrame, coverage: pl.DataFrame,
+                  filters: Filters) -> pl.DataFrame:
+    """Tool availability per site and component, each site counted from its opening (its
+    first coverage start) on: before it, a site had no opening hours to lose."""
+    opened = dict(coverage.group_by("site").agg(pl.col("start_date").min()).iter_rows())
+    parts = []
+    for site in hours.get_column("site").to_list():
+        start = max(filters.start, opened.get(site, filters.start))
+        if start <= filters.end:
+            parts.append(m_tools.tool_availability(
+                incidents, hours.filter(pl.col("site") == site), start, filters.end,
+                schema.INCIDENT_COMPONENTS))
+    if not parts:
+        return m_tools.tool_availability(incidents, hours.clear(), filters.start,
+                                         filters.end, schema.INCIDENT_COMPONENTS)
+    return pl.concat(parts).sort("site", "component")
+
+
+def _overall(availability: pl.DataFrame) -> pl.DataFrame:
+    """Per component over every site: minutes summed, availability recomputed."""
+    return (availability.group_by("component")
+            .agg(pl.col("opening_minutes", "outage_minutes", "degraded_minutes").sum())
+            .with_columns(pl.when(pl.col("opening_minutes") > 0)
+                          .then(1 - pl.col("outage_minutes") / pl.col("opening_minutes"))
+                          .alias("tool_availability"))
+            .sort("component"))
 
 
 def _departments_covered(coverage: pl.DataFrame, filters: Filters) -> list[str]:

@@ -1,19 +1,25 @@
-"""The review report: one self-contained HTML file, organised by the review's questions.
+"""The review report: one self-contained HTML file, organised as the review.
 
 `collect` asks a KPI function (the engine, or the app's cache of it) for the frames the
-review needs; `render_html` turns them into a page that opens anywhere, offline: charts
-are rendered to inline SVG by vl-convert (Vega bundled in the package, no network), each
-with its one-sentence reading and its data as a table, in French.
+report draws beside the Review (dashboard.review.assessment: objectives, questions,
+relief), which the caller builds once and hands over, so that the page, the report and
+`python -m dashboard review` show the same numbers. `render_html` turns them into a page
+that opens anywhere, offline: charts are rendered to inline SVG by vl-convert (Vega
+bundled in the package, no network), each with its one-sentence reading and its data as a
+table, in French; no script, no link, no remote resource.
 
-Sections follow the questions of the review (spec/domain.md): volumes and team
-calibration; service quality; acts of management and online promotion; users (repeat
-contacts).
+The plan: a one-page summary (the four objectives with their verdicts, the five
+questions' answers), a table of contents, then one section per question of the review
+(spec/domain.md) — tools; volumes and team calibration (with service quality); acts and
+online promotion; users' reaction; staff's experience — and the relief of local services
+(objective 4). Staff barometer groups under five answers read formatting.SMALL_GROUP.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +27,7 @@ import altair as alt
 import polars as pl
 
 from dashboard.charts import review as review_charts
+from dashboard.charts import review_records as records
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import staffing as staffing_charts
 from dashboard.charts import tables
@@ -29,7 +36,9 @@ from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters
 from dashboard.engine import page_reads
 from dashboard.metrics.definitions import METRICS_BY_KEY
+from dashboard.review import assessment
 from dashboard.review import figures as review
+from dashboard.store.schema import STAFF_QUESTIONS
 
 # (filters, by, metrics read or None for all) → compute_kpis' frame
 KpiFunction = Callable[[Filters, tuple[str, ...], tuple[str, ...] | None], pl.DataFrame]
@@ -48,6 +57,34 @@ QUALITY_METRICS = ("answer_rate", "service_level", "asa_seconds", "abandon_rate"
                    "median_reply_hours", "backlog")
 ACTS_METRICS = ("acts", "acts_per_100_handled", "online_promotion_rate")
 USERS_METRICS = ("answered", "emails_replied", "repeat_contact_rate")
+# The load curve under the tools' incidents: calls offered and deflected per day and site.
+DAILY_LOAD = ("offered", "deflected")
+
+# The plan shared by the Bilan page and the report: anchors and titles of the sections.
+SUMMARY_ID, SUMMARY_TITLE = "synthese", "Synthèse"
+OBJECTIVES_TITLE = "Les quatre objectifs"
+QUESTION_IDS = {"tools": "outils", "volumes": "volumes", "acts": "actes",
+                "users": "usagers", "staff": "personnels"}
+RELIEF_ID, RELIEF_TITLE = "soulagement", "Soulagement des services locaux (objectif 4)"
+# The barometer questions drawn in the report (the page lets the reader pick any).
+REPORT_BAROMETER = ("workload", "overall")
+REPEAT_CONTACTS = ("Le taux de rappel sous 7 jours approche la résolution au premier "
+                   "contact : part des contacts traités dont l'usager recontacte le "
+                   "centre (tout canal) dans les 7 jours.")
+
+
+def question_heading(review_obj: assessment.Review, key: str) -> str:
+    """"1. Les outils fonctionnent-ils ?" — a question's title with its number."""
+    keys = [q.key for q in review_obj.questions]
+    return f"{keys.index(key) + 1}. {review_obj.question(key).title}"
+
+
+def plan(review_obj: assessment.Review) -> list[tuple[str, str]]:
+    """The report's sections in order, (anchor, title), for its table of contents."""
+    return ([(SUMMARY_ID, SUMMARY_TITLE)]
+            + [(QUESTION_IDS[q.key], question_heading(review_obj, q.key))
+               for q in review_obj.questions]
+            + [(RELIEF_ID, RELIEF_TITLE)])
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,9 @@ class ReviewData:
     slots: pl.DataFrame  # by slot over the period (team measures)
     coverage: pl.DataFrame
     campaigns: pl.DataFrame
+    review: assessment.Review  # the one Review the page and the JSON show too
+    daily: pl.DataFrame  # by (day, site): DAILY_LOAD, the load curve under the incidents
+    timezones: Mapping[str, str]  # site → time zone (incidents shown in local time)
 
     @property
     def site_names(self) -> dict[str, str]:
@@ -107,8 +147,10 @@ def span_filters(filters: Filters, coverage: pl.DataFrame) -> Filters:
 
 
 def collect(kpis: KpiFunction, filters: Filters, coverage: pl.DataFrame,
-            campaigns: pl.DataFrame, perimeter: str) -> ReviewData:
-    """The frames of the review for FILTERS, asked of KPIS(filters, by)."""
+            campaigns: pl.DataFrame, perimeter: str, review_obj: assessment.Review,
+            timezones: Mapping[str, str]) -> ReviewData:
+    """The frames of the report for FILTERS, asked of KPIS(filters, by, metrics), beside
+    REVIEW_OBJ (assessment.build for the same filters)."""
     span = span_filters(filters, coverage)
     return ReviewData(
         filters=filters,
@@ -122,6 +164,9 @@ def collect(kpis: KpiFunction, filters: Filters, coverage: pl.DataFrame,
         slots=kpis(filters, ("slot",), None),
         coverage=perimeter_coverage(coverage, filters),
         campaigns=campaigns,
+        review=review_obj,
+        daily=kpis(filters, ("day", "site"), DAILY_LOAD),
+        timezones=dict(timezones),
     )
 
 
@@ -142,10 +187,17 @@ figure{margin:1rem 0;page-break-inside:avoid}
 figure svg{max-width:100%;height:auto}
 figcaption,.reading{font-style:italic;color:#333;margin:.4rem 0}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem;width:100%}
-th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:right}
-th:first-child,td:first-child{text-align:left}
+th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:left;vertical-align:top}
+th.n,td.n{text-align:right}
 th{background:#f0f0f8}
 details summary{cursor:pointer;color:#000091}
+.summary{page-break-after:always}
+.verdict{display:inline-block;font-weight:bold;border:2px solid currentColor;
+border-radius:.3rem;padding:0 .35rem;white-space:nowrap}
+.answer{border-left:4px solid #000091;padding:.2rem .7rem;margin:.6rem 0;background:#f6f6f6}
+nav.toc ul{margin:.3rem 0 0;list-style:none;padding-left:1rem}
+nav.toc a{color:#000091}
+.method{font-size:.9rem;color:#333}
 @media print{details{display:none}}
 """
 
@@ -173,12 +225,31 @@ def chart_svg(chart: alt.TopLevelMixin) -> str:
     return svg[start:] if start > 0 else svg
 
 
+_UNITS = re.compile(r"\b(?:h|min|s|de|à)\b")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _is_figure(text: str) -> bool:
+    """Whether a cell shows a figure: digits and units only ("87,3 %", "2 h 05 min",
+    "de 19,7 % à 29,9 %", "24/11/2014 11:05"), "—" or formatting.SMALL_GROUP."""
+    if text in (fmt.MISSING, fmt.SMALL_GROUP):
+        return True
+    rest = _UNITS.sub("", text)
+    return any(c.isdigit() for c in rest) and not _LETTER.search(rest)
+
+
 def table_html(frame: pl.DataFrame, caption: str | None = None) -> str:
-    """A text frame (tables.display_table) as an HTML table."""
-    head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in frame.columns)
+    """A text frame (tables.display_table) as an HTML table; columns of figures (every
+    cell a number, "—" or formatting.SMALL_GROUP) aligned right."""
+    figures = [frame.height > 0 and all(v is None or _is_figure(str(v))
+                                        for v in frame.get_column(c))
+               for c in frame.columns]
+    cls = [" class='n'" if f else "" for f in figures]
+    head = "".join(f"<th scope='col'{k}>{html.escape(c)}</th>"
+                   for c, k in zip(frame.columns, cls))
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v if v is not None else fmt.MISSING))}</td>"
-                         for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td{k}>{html.escape(str(v if v is not None else fmt.MISSING))}</td>"
+                         for v, k in zip(row, cls)) + "</tr>"
         for row in frame.iter_rows()
     )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
@@ -202,6 +273,7 @@ class _Sections:
 
     def __init__(self, data: ReviewData, scope: Scope) -> None:
         self.d = data
+        self.r = data.review
         self.scope = scope
 
     def table(self, frame: pl.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> str:
@@ -228,10 +300,69 @@ class _Sections:
         )
         return f"<div class='tiles'>{tiles}</div>"
 
+    def heading(self, anchor: str, title: str) -> str:
+        return f"<h2 id='{anchor}'>{html.escape(title)}</h2>"
+
+    def question(self, key: str) -> str:
+        """The question's heading and its answer sentence."""
+        q = self.r.question(key)
+        return (self.heading(QUESTION_IDS[key], question_heading(self.r, key))
+                + f"<p class='answer'><strong>Réponse : </strong>{html.escape(q.answer)}</p>")
+
+    def summary(self) -> str:
+        rows = []
+        for index, o in enumerate(self.r.objectives, 1):
+            rows.append(
+                "<tr>"
+                f"<td>{index}. {html.escape(o.label)}</td>"
+                f"<td>{verdict_html(o.verdict)}</td>"
+                f"<td>{html.escape(records.objective_value(o.key, o.value))}</td>"
+                f"<td>{html.escape(records.objective_target(o.key, o.target, o.partial_target))}"
+                "</td>"
+                f"<td>{html.escape(o.sentence)}</td></tr>")
+        head = "".join(f"<th scope='col'>{h}</th>" for h in
+                       ("Objectif", "Verdict", "Valeur", "Cible", "Pourquoi"))
+        answers = "".join(
+            f"<li><a href='#{QUESTION_IDS[q.key]}'><strong>{html.escape(q.title)}</strong></a>"
+            f" — {html.escape(q.answer)}</li>" for q in self.r.questions)
+        return (
+            f"<section class='summary'>{self.heading(SUMMARY_ID, SUMMARY_TITLE)}"
+            f"<h3>{OBJECTIVES_TITLE}</h3>"
+            f"<table class='objectives'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f"<h3>Les cinq questions du bilan</h3><ol>{answers}</ol></section>"
+        )
+
+    def contents(self) -> str:
+        items = "".join(f"<li><a href='#{anchor}'>{html.escape(title)}</a></li>"
+                        for anchor, title in plan(self.r))
+        return (f"<nav class='toc' aria-label='Sommaire'><strong>Sommaire</strong>"
+                f"<ul>{items}</ul></nav>")
+
+    def tools(self) -> str:
+        d, t = self.d, self.r.question("tools").tables
+        parts = [self.question("tools"), "<h3>Disponibilité des outils aux heures d'ouverture</h3>",
+                 table_html(records.availability_table(t["availability"], d.site_names).table)]
+        incidents = records.local_incidents(t["incidents"], d.timezones)
+        daily = records.daily_load(d.daily, d.site_names)
+        parts.append("<h3>Incidents sur la courbe de charge</h3>")
+        if daily.height:
+            parts.append(_figure(records.load_outages_chart(daily, incidents),
+                                 records.load_reading(daily, incidents),
+                                 records.daily_load_table(daily).table))
+        if incidents.height:
+            parts.append(table_html(records.incidents_table(incidents, d.site_names).table))
+        else:
+            parts.append(_para("Aucun incident des outils sur la période."))
+        parts.append("<h3>Formation des agents</h3>")
+        parts.append(table_html(records.training_table(t["training"], d.site_names).table))
+        return "".join(parts)
+
     def volumes(self) -> str:
         d = self.d
         labels = d.department_labels
-        parts = ["<h2>1. Volume des contacts et calibrage des équipes</h2>",
+        parts = [self.question("volumes"), self.headline(),
+                 "<h3>Sites et départements côte à côte</h3>",
                  self.side_by_side(VOLUME_METRICS)]
         long = review.channel_volumes(d.by_department, "department", labels)
         if long.height:
@@ -273,12 +404,13 @@ class _Sections:
         else:
             parts.append(_para("Les effectifs se comparent par site, tous canaux et "
                                "départements confondus : pas de profil pour ce filtre."))
+        parts.append(self.quality())
         return "".join(parts)
 
     def quality(self) -> str:
         d = self.d
         labels = d.department_labels
-        parts = ["<h2>2. Qualité de service</h2>", self.side_by_side(QUALITY_METRICS)]
+        parts = ["<h3>Qualité de service</h3>", self.side_by_side(QUALITY_METRICS)]
         long = review.indicators_long(d.by_department, "department", labels,
                                       ("answer_rate", "service_level",
                                        "reply_within_48h_rate", "reply_within_5wd_rate"))
@@ -295,8 +427,7 @@ class _Sections:
     def acts(self) -> str:
         d = self.d
         labels = d.department_labels
-        parts = ["<h2>3. Actes de gestion et promotion des services en ligne</h2>",
-                 self.side_by_side(ACTS_METRICS)]
+        parts = [self.question("acts"), self.side_by_side(ACTS_METRICS)]
         long = review.indicators_long(d.by_department, "department", labels,
                                       ("online_promotion_rate",))
         parts.append(_para(review.acts_reading(d.by_department, "department", labels)))
@@ -310,13 +441,35 @@ class _Sections:
         return "".join(parts)
 
     def users(self) -> str:
-        d = self.d
+        d, t = self.d, self.r.question("users").tables
         labels = d.department_labels
-        parts = ["<h2>4. Usagers : recontacts</h2>",
-                 _para("Le taux de rappel sous 7 jours approche la résolution au premier "
-                       "contact : part des contacts traités dont l'usager recontacte le "
-                       "centre (tout canal) dans les 7 jours."),
-                 self.side_by_side(USERS_METRICS)]
+        parts = [self.question("users"),
+                 "<h3>Satisfaction et demande traitée, par site, département et canal</h3>",
+                 table_html(records.survey_table(t, d.site_names,
+                                                 d.department_names).table)]
+        weeks = records.survey_weeks(t["by_week"], d.site_names)
+        if weeks.height:
+            parts.append(_figure(records.survey_weeks_chart(weeks),
+                                 records.survey_weeks_reading(weeks),
+                                 records.survey_weeks_table(weeks).table))
+        parts.append("<h3>Satisfaction selon l'attente</h3>")
+        bands = t["by_wait_band"]
+        if bands.drop_nulls("csat_rate").height:
+            parts.append(_figure(records.wait_band_chart(bands), records.wait_reading(bands),
+                                 records.wait_band_table(bands).table))
+        else:
+            parts.append(_para(records.wait_reading(bands)))
+        parts.append("<h3>Les nouveaux numéros : trouvés facilement après chaque ouverture ?"
+                     "</h3>")
+        knew = t["knew_number"]
+        if knew.height:
+            parts.append(_figure(records.knew_chart(knew, d.department_names),
+                                 records.knew_reading(knew),
+                                 records.knew_table(knew, d.department_names).table))
+        else:
+            parts.append(_para(records.knew_reading(knew)))
+        parts += ["<h3>Recontacts</h3>", _para(REPEAT_CONTACTS),
+                  self.side_by_side(USERS_METRICS)]
         long = review.indicators_long(d.by_department, "department", labels,
                                       ("repeat_contact_rate",))
         if long.drop_nulls("value").height:
@@ -327,6 +480,49 @@ class _Sections:
                 indicators_table(long),
             ))
         return "".join(parts)
+
+    def staff(self) -> str:
+        d = self.d
+        staff = self.r.question("staff").tables["barometer"]
+        parts = [self.question("staff")]
+        if staff.height == 0:
+            return "".join(parts)
+        parts.append(_para(records.BAROMETER_NOTE))
+        long = records.barometer_long(staff, STAFF_QUESTIONS, d.site_names,
+                                      d.department_names)
+        for key in REPORT_BAROMETER:
+            label = records.STAFF_QUESTION_LABELS[key]
+            if long.filter(pl.col("question") == label).height:
+                parts.append(_figure(records.barometer_chart(long, label),
+                                     records.barometer_reading(long, staff, label),
+                                     long.filter(pl.col("question") == label)
+                                     .pipe(records.barometer_points)))
+        parts.append("<h3>Le baromètre par vague et population</h3>")
+        parts.append(table_html(records.barometer_table(
+            staff, STAFF_QUESTIONS, d.site_names, d.department_names).table))
+        return "".join(parts)
+
+    def relief(self) -> str:
+        d, r = self.d, self.r
+        objective = next(o for o in r.objectives if o.key == "relief")
+        parts = [self.heading(RELIEF_ID, RELIEF_TITLE),
+                 f"<p class='answer'>{verdict_html(objective.verdict)} "
+                 f"{html.escape(objective.sentence)}</p>"]
+        if r.relief_weeks.height:
+            long = records.relief_long(r.relief_weeks, d.department_names)
+            parts.append(_figure(records.relief_chart(long, r.relief),
+                                 records.relief_reading(r.relief, d.department_names),
+                                 records.relief_weeks_table(long).table))
+        parts.append(table_html(records.relief_table(r.relief, d.department_names).table))
+        parts.append(f"<p class='method'>{html.escape(records.RELIEF_METHOD)}</p>")
+        return "".join(parts)
+
+
+def verdict_html(verdict: str) -> str:
+    """The verdict as a coloured frame with its symbol and its words (never colour alone)."""
+    _, _, colour, symbol = records.VERDICT_STYLES[verdict]
+    return (f"<span class='verdict' style='color:{colour}'>"
+            f"<span aria-hidden='true'>{symbol}</span> {html.escape(verdict)}</span>")
 
 
 def _ramp_table(ramp: pl.DataFrame) -> pl.DataFrame:
@@ -391,15 +587,17 @@ def render_html(data: ReviewData, generated: dt.datetime | None = None) -> str:
         f"{html.escape(data.perimeter)} · montée en charge et campagnes lues depuis le "
         f"{fmt.fr_date(data.span_start)} · édité le {generated.strftime('%d/%m/%Y à %H:%M')}"
         "</p>",
-        "<p>Ce rapport répond aux questions du bilan de l'expérimentation : volume des "
-        "contacts et calibrage des équipes, qualité de service, actes de gestion et "
-        "promotion des services en ligne, réaction des usagers. Les définitions des "
-        "indicateurs sont celles du tableau de bord.</p>",
-        parts.headline(),
+        "<p>Ce rapport répond aux cinq questions du bilan de l'expérimentation et mesure "
+        "ses quatre objectifs, chacun contre la cible fixée dans les données de référence. "
+        "Les définitions des indicateurs sont celles du tableau de bord.</p>",
+        parts.summary(),
+        parts.contents(),
+        parts.tools(),
         parts.volumes(),
-        parts.quality(),
         parts.acts(),
         parts.users(),
+        parts.staff(),
+        parts.relief(),
     ]
     return (
         "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>"

@@ -248,6 +248,7 @@ surveys = Table(
     CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction"),
     CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
     Index(None, "site", "local_date"),
+    Index(None, "source", "contact_id"),  # an answer's contact (satisfaction by wait)
 )
 
 staff_surveys = Table(

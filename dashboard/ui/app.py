@@ -40,7 +40,7 @@ st.sidebar.caption(f"{md_text(user.display_name or user.login)} · {ROLE_LABELS[
 requested = navigation.requested_path()
 refused = navigation.refusal(user.role, requested)
 current = st.navigation(navigation.st_pages(user.role, requested if refused else None))
-filters = sidebar.render_filters(url, scope)
+filters = sidebar.render_filters(url, scope, current.url_path)
 banner.render(ROLE_LABELS[user.role], banner.place(url, scope, filters))
 if refused and current.url_path == requested:
     st.warning(refused, icon=":material/info:")

@@ -294,3 +294,15 @@ def contact_export(url: str, filters: Filters, narrowing: RowFilter,
 
     with get_engine(url).connect() as conn:
         return contact_rows.export_rows(conn, filters, narrowing, cap)
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, show_spinner="Calcul du bilan…")
+def review(url: str, filters: Filters):
+    """The whole pilot review of FILTERS (dashboard.review.assessment.Review), its engine
+    figures read through `kpis` (shared with the pages' other reads)."""
+    from dashboard.review import assessment
+
+    with get_engine(url).connect() as conn:
+        inputs = assessment.gather(
+            conn, lambda f, by, metrics: kpis(url, f, by, None, metrics), filters)
+    return assessment.build(inputs)

@@ -15,16 +15,29 @@ import streamlit as st
 from dashboard.core import formatting as fmt
 from dashboard.core.access import Scope
 from dashboard.core.filters import Filters
+from dashboard.review import assessment
 from dashboard.ui import cache, identity
 
 DEFAULT_DAYS = 28
+# Pages whose period is, by default, the whole pilot of the perimeter (first coverage
+# start to the last day with data) rather than the last DEFAULT_DAYS days.
+WHOLE_PILOT_PAGES = ("bilan",)
 CHANNEL_LABELS = {"phone": "Téléphone", "email": "Courriel"}
 _FILTERS_KEY = "_dashboard_filters"
+_DEFAULT_KEY = "_dashboard_period_default"
 
 
-def _period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    default = (max(first, last - dt.timedelta(days=DEFAULT_DAYS - 1)), last)
-    value = st.sidebar.date_input(
+def _period(first: dt.date, last: dt.date, box=None,
+            default: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date, dt.date]:
+    default = default or (max(first, last - dt.timedelta(days=DEFAULT_DAYS - 1)), last)
+    # The widget keeps its value from page to page. A period nobody chose (the URL has no
+    # `periode`: it holds the previous default) follows this page's default instead.
+    previous = st.session_state.get(_DEFAULT_KEY)
+    st.session_state[_DEFAULT_KEY] = default
+    if previous is not None and previous != default and \
+            tuple(st.session_state.get("periode") or ()) == previous:
+        st.session_state["periode"] = default
+    value = (box or st.sidebar).date_input(
         "Période",
         value=default,
         min_value=first,
@@ -44,14 +57,15 @@ def _period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return value, value
 
 
-def render_filters(url: str, scope: Scope) -> Filters | None:
-    """Draw the shared filters; None when the scope has no data at all."""
+def render_filters(url: str, scope: Scope, page: str = "") -> Filters | None:
+    """Draw the shared filters for the page at URL path PAGE; None when the scope has no
+    data at all."""
     span = cache.data_span(url, scope)
     if span.first_day is None:
         # Never leave an earlier run's filters (maybe another user's scope) behind.
         st.session_state.pop(_FILTERS_KEY, None)
         return None
-    start, end = _period(span.first_day, span.last_day)
+    period_box = st.sidebar.container()  # first in the sidebar, drawn once sites are known
     periods = cache.coverage_periods(url)
     site_names = dict(zip(periods["site"], periods["site_name"]))
     sites: tuple[str, ...] = ()
@@ -65,6 +79,14 @@ def render_filters(url: str, scope: Scope) -> Filters | None:
     elif scope.site:
         st.sidebar.markdown(f"**Site** : {fmt.md_text(site_names.get(scope.site, scope.site))}")
         sites = (scope.site,)
+    default = None
+    if page in WHOLE_PILOT_PAGES:
+        pilot = assessment.whole_pilot(periods, cache.last_day_with_data(url, scope, sites),
+                                       sites, scope)
+        if pilot is not None:
+            default = (min(max(span.first_day, pilot[0]), span.last_day),
+                       min(max(span.first_day, pilot[1]), span.last_day))
+    start, end = _period(span.first_day, span.last_day, period_box, default)
     departments: tuple[str, ...] = ()
     if scope.role != "agent":
         served = periods if not sites else periods.filter(periods["site"].is_in(list(sites)))

@@ -21,14 +21,13 @@ def test_report_opens_offline_with_every_section_and_chart(chromium, demo_db_url
         page.goto(url)
         page.wait_for_load_state("load")
         sections = page.locator("h2").all_inner_texts()
-        assert sections == ["1. Volume des contacts et calibrage des équipes",
-                            "2. Qualité de service",
-                            "3. Actes de gestion et promotion des services en ligne",
-                            "4. Usagers : recontacts"]
-        assert page.locator("figure").count() == 7
+        # The review's plan (tests/browser/test_browser_review.py checks it in full).
+        assert sections[0] == "Synthèse" and len(sections) == 7
+        figures = page.locator("figure").count()
+        assert figures >= 12
         # Every figure holds a drawn chart (SVG with marks) and its reading.
-        assert page.locator("figure > svg, figure canvas").count() == 7
-        for i in range(7):
+        assert page.locator("figure > svg, figure canvas").count() == figures
+        for i in range(figures):
             figure = page.locator("figure").nth(i)
             assert figure.locator("svg path, svg rect").count() > 0
             assert figure.locator("figcaption").inner_text().strip()
@@ -51,5 +50,5 @@ def test_bilan_page_downloads_the_report(app_url, page):
     assert download.suggested_filename.startswith("bilan-")
     assert download.suggested_filename.endswith(".html")
     html = open(download.path(), encoding="utf-8").read()
-    assert html.count("<h2>") == 4 and html.count("<figure>") >= 5
+    assert html.count("<h2 ") == 7 and html.count("<figure>") >= 12
     assert page.locator("[data-testid=stException]").count() == 0

@@ -131,12 +131,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_surveys_site_local_date'), ['site', 'local_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_surveys_source_contact_id'), ['source', 'contact_id'], unique=False)
 
 
 
 def downgrade() -> None:
     op.drop_table('objectives')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_surveys_source_contact_id'))
         batch_op.drop_index(batch_op.f('ix_surveys_site_local_date'))
 
     op.drop_table('surveys')
