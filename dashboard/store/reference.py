@@ -1,5 +1,5 @@
-"""Reference data (sites, départements, coverage, campaigns, the review's objective
-targets): load from TOML, read back."""
+"""Reference data (sites, départements, coverage, campaigns and their deadlines, the
+review's objective targets): load from TOML, read back."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ _KEYS = {
     "departments": ("code",),
     "coverage": ("site", "department", "start_date"),
     "campaigns": ("name",),
+    # department absent (every département) is a NULL in the key, matched as IS NULL.
+    "deadlines": ("campaign", "day", "department"),
     "objectives": ("key",),
 }
 
@@ -54,6 +56,11 @@ def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
         for key in ("start_date", "end_date"):
             if key in row and not isinstance(row[key], dt.date):
                 raise ReferenceError(f"{path}: {key} must be a TOML date, got {row[key]!r}")
+    for row in out["deadlines"]:
+        row.setdefault("department", None)
+        if not isinstance(row.get("day"), dt.date) or isinstance(row.get("day"), dt.datetime):
+            raise ReferenceError(f"{path}: deadline day must be a TOML date, got "
+                                 f"{row.get('day')!r}")
     return out
 
 

@@ -97,6 +97,22 @@ campaigns = Table(
     Column("department", String(3)),  # NULL = every département
 )
 
+# The dates inside a campaign that drive its load (spec/domain.md: the 2015 declaration
+# deadlines, the notices' dates), which the forecast's campaign effects are read from.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # A deadline belongs to its campaign: renamed or deleted with it.
+    Column("campaign", String(100),
+           ForeignKey("campaigns.name", onupdate="CASCADE", ondelete="CASCADE"),
+           nullable=False),
+    Column("day", Date, nullable=False),
+    Column("department", String(3)),  # NULL = every département
+    Column("label", String(100), nullable=False),  # e.g. "Date limite papier"
+    UniqueConstraint("campaign", "day", "department"),
+)
+
 agents = Table(
     "agents",
     metadata,
