@@ -36,17 +36,22 @@ class BadArgument(click.UsageError):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
+def one_line(ctx: click.Context, call):
+    """CALL(), any click usage error it raises re-raised as a one-line BadArgument."""
+    try:
+        return call()
+    except BadArgument:
+        raise
+    except click.UsageError as exc:
+        raise BadArgument(exc.format_message(), ctx) from exc
+
+
 class _OneLineErrors(click.Command):
     """A command whose argument errors (click's own included) print one line."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Parse as click does, re-raising any usage error as a one-line BadArgument."""
-        try:
-            return super().parse_args(ctx, args)
-        except BadArgument:
-            raise
-        except click.UsageError as exc:
-            raise BadArgument(exc.format_message(), ctx) from exc
+        return one_line(ctx, lambda: super(_OneLineErrors, self).parse_args(ctx, args))
 
 
 def as_user_scope(conn, as_user: str | None) -> Scope:

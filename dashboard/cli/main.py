@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.demo import demo
+from dashboard.cli.forecast import forecast
 from dashboard.cli.ingest import ingest
 from dashboard.cli.kpis import kpis
 from dashboard.cli.options import db_option, resolve_db
@@ -63,5 +64,5 @@ def reference_load(file: Path, db_url: str | None) -> None:
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-for _command in (demo, ingest, kpis, report, review, rollups, staffing, users):
+for _command in (demo, forecast, ingest, kpis, report, review, rollups, staffing, users):
     main.add_command(_command)
