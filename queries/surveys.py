@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Connection, Integer, case, func, select
+from sqlalchemy import BigInteger, Connection, Integer, case, cast, func, select
 
 from dashboard.core.filters import Filters
 from dashboard.store import schema
@@ -25,24 +25,32 @@ def _count(condition) -> object:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def survey_counts(conn: Connection, filters: Filters, columns: Sequence[str] = ()
-                  ) -> pl.DataFrame:
+def count_columns() -> list:
+    """The answer counts (COUNTS) of a group of raw answers, as SQL aggregates."""
+    return [
+        func.count().label("n"),
+        _count(S.c.satisfaction >= 4).label("satisfied"),
+        func.coalesce(func.sum(S.c.satisfaction.cast(Integer)), 0).label("score_sum"),
+        _count(S.c.resolved.is_(True)).label("resolved"),
+        _count(S.c.resolved.is_not(None)).label("resolved_given"),
+    ]
+
+
+def survey_counts(conn: Connection, filters: Filters, columns: Sequence[str] = (),
+                  rollup: bool = False) -> pl.DataFrame:
     """Answers given on a local date of the period, counted per value of COLUMNS: `n`,
-    `satisfied` (satisfaction ≥ 4), `score_sum`, `resolved` (true) and `resolved_given`."""
-    names = [name for name in dict.fromkeys(columns) if name in S.c]
-    cols = columns_of(S, names)
+    `satisfied` (satisfaction ≥ 4), `score_sum`, `resolved` (true) and `resolved_given`;
+    from the raw answers, or from rollup_surveys when ROLLUP (the same counts summed)."""
+    table = schema.rollup_surveys if rollup else S
+    names = [name for name in dict.fromkeys(columns) if name in table.c]
+    cols = columns_of(table, names)
+    counts = ([cast(func.coalesce(func.sum(table.c[c]), 0), BigInteger).label(c)
+               for c in COUNTS] if rollup else count_columns())
     stmt = (
-        select(
-            *cols,
-            func.count().label("n"),
-            _count(S.c.satisfaction >= 4).label("satisfied"),
-            func.coalesce(func.sum(S.c.satisfaction.cast(Integer)), 0).label("score_sum"),
-            _count(S.c.resolved.is_(True)).label("resolved"),
-            _count(S.c.resolved.is_not(None)).label("resolved_given"),
-        )
+        select(*cols, *counts)
         .where(
-            S.c.local_date.between(filters.start, filters.end),
-            *row_conditions(S, filters, fields=("sites", "departments", "channels")),
+            table.c.local_date.between(filters.start, filters.end),
+            *row_conditions(table, filters, fields=("sites", "departments", "channels")),
         )
         .group_by(*cols)
     )
@@ -62,9 +70,7 @@ def wait_band_counts(conn: Connection, filters: Filters, edges: Sequence[int]
     band = case(*((wait < edge, index) for index, edge in enumerate(edges)),
                 else_=len(edges))
     stmt = (
-        select(band.label("band"), func.count().label("n"),
-               _count(S.c.satisfaction >= 4).label("satisfied"),
-               func.coalesce(func.sum(S.c.satisfaction.cast(Integer)), 0).label("score_sum"))
+        select(band.label("band"), *count_columns()[:3])
         .select_from(S.join(C, (C.c.source == S.c.source) & (C.c.contact_id == S.c.contact_id)))
         .where(
             S.c.local_date.between(filters.start, filters.end),

@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import func, select
 
 from dashboard.core.access import ALL_ROWS, Scope
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.store import database as dbmod
+from dashboard.store import schema
 from tests.factories import Rows
 
 D = dt.date(2015, 4, 7)  # a Tuesday
@@ -107,3 +109,26 @@ def test_raw_and_rollup_sources_agree(answered):
                           source="rollup")
     assert raw.select("site", "week", *SURVEY).sort("site").to_dicts() == \
         rolled.select("site", "week", *SURVEY).sort("site").to_dicts()
+
+
+def test_the_survey_rollup_follows_imports_once_rebuilt(answered, tmp_path):
+    from dashboard.engine import rollups
+    from dashboard.ingest.core import ingest_file
+    engine = dbmod.get_engine(answered)
+    rollups.rebuild(engine)
+    with engine.connect() as conn:
+        assert rollups.surveys_complete(conn)
+    # Two more answers on 07/04, one satisfied, through the import.
+    path = tmp_path / "survey.csv"
+    path.write_text("response_id,answered_at,site,department,channel,satisfaction,resolved\n"
+                    "x1,2015-04-07T16:00:00,rouen,60,phone,5,true\n"
+                    "x2,2015-04-07T16:30:00,rouen,60,email,2,false\n", encoding="utf-8")
+    ingest_file(answered, "surveys", path)
+    auto = kpis(answered).row(0, named=True)
+    raw = compute_kpis(engine, Filters(D, D, scope=ALL_ROWS), (), source="raw").row(0, named=True)
+    assert auto["survey_responses"] == raw["survey_responses"] == 8
+    assert auto["csat_rate"] == pytest.approx(4 / 8) and raw["csat_rate"] == pytest.approx(4 / 8)
+    assert auto["perceived_resolution_rate"] == pytest.approx(4 / 7)
+    with engine.connect() as conn:
+        rolled = conn.execute(select(func.sum(schema.rollup_surveys.c.n))).scalar()
+    assert rolled == 9  # 8 on 07/04 and the 08/04 one

@@ -190,9 +190,9 @@ def read_inputs(engine: Engine, conn, filters: Filters, p: Plan,
             else q_acts.act_counts(c, filters, p.src)))
     survey_job = None
     if not m.SURVEY_METRICS <= p.unavailable:
-        # Survey answers are few (one handled contact in a dozen): read raw, per group.
+        from_rollup = source != "raw" and rollups.surveys_complete(conn)
         survey_job = background.Job(
-            engine, lambda c: q_surveys.survey_counts(c, filters, p.src))
+            engine, lambda c: q_surveys.survey_counts(c, filters, p.src, from_rollup))
     if p.wants_hours and staff and not p.team and not p.slot_base:
         agent_days_job = background.Job(
             engine, lambda c: q_rollups.agent_day_rows(c, filters, p.src))

@@ -32,6 +32,11 @@ The "staff" rollups, complete once a rebuild has set app_meta `rollups_staff`:
 - `rollup_acts`, `rollup_agent_acts`: acts per local date × site × département, and per
   local date × site × agent.
 
+The survey rollup, complete once a rebuild has set app_meta `rollups_surveys`:
+
+- `rollup_surveys`: users' survey answers per local date × site × département × channel,
+  the counts the survey statistics sum (queries.surveys.COUNTS).
+
 A session belongs to the local date it starts on but its pieces can fall on the next
 days: refreshing the sessions of (site, D) recomputes D up to the day the longest of them
 ends (at least D+1).
@@ -62,6 +67,7 @@ from queries import contacts as q_contacts
 from queries import reference as q_reference
 from queries import rollups as q_rollups
 from queries import sessions as q_sessions
+from queries import surveys as q_surveys
 
 META_KEY = "rollups"
 # Bump when the rollups' definition changes: the engine reads raw rows until a rebuild.
@@ -90,6 +96,9 @@ PRESENCE_TABLES = (schema.rollup_presence, schema.rollup_presence_slots,
                    schema.rollup_agent_days)  # from the sessions (compute_presence)
 ACT_TABLES = (schema.rollup_acts, schema.rollup_agent_acts)  # from the acts (_write_acts)
 STAFF_TABLES = (*PRESENCE_TABLES, *ACT_TABLES)
+SURVEY_KEY = "rollups_surveys"
+SURVEY_VALUE = "1"  # bump when rollup_surveys' definition changes: rebuild needed
+SURVEY_TABLES = (schema.rollup_surveys,)
 
 
 def _date_ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -335,12 +344,13 @@ def rebuild(engine: Engine, *, chunk_days: int = 31, progress=None) -> dict[str,
     with engine.begin() as conn:
         conn.execute(schema.app_meta.insert().values(key=META_KEY, value=META_VALUE))
     counts.update(rebuild_staff(engine, chunk_days=chunk_days))
+    counts.update(rebuild_surveys(engine))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         # PostgreSQL: VACUUM as well, as after any bulk load: it sets the rows' hint bits
         # and the visibility map once, where the first page reads would otherwise write
         # every freshly copied page back.
         command = "VACUUM (ANALYZE)" if conn.dialect.name == "postgresql" else "ANALYZE"
-        for table in (*TABLES, *STAFF_TABLES):
+        for table in (*TABLES, *STAFF_TABLES, *SURVEY_TABLES):
             conn.exec_driver_sql(f'{command} "{table.name}"')
         if conn.dialect.name == "sqlite":
             # Fold the WAL back into the file, so that it can be moved or copied alone.
@@ -412,6 +422,49 @@ def refresh_acts(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) -> 
                 conn.execute(delete(r).where(r.c.site == site, r.c.local_date.between(lo, hi)))
             _write_acts(conn, lo, hi, site)
     return len(pairs)
+
+
+def _write_surveys(conn: Connection, lo: dt.date | None = None, hi: dt.date | None = None,
+                   site: str | None = None) -> None:
+    """rollup_surveys rows counted in SQL from the answers (of SITE, local dates LO..HI)."""
+    sv = schema.surveys
+    conds = []
+    if lo is not None:
+        conds.append(sv.c.local_date.between(lo, hi))
+    if site is not None:
+        conds.append(sv.c.site == site)
+    keys = [sv.c.local_date, sv.c.site, sv.c.department, sv.c.channel]
+    conn.execute(schema.rollup_surveys.insert().from_select(
+        ["local_date", "site", "department", "channel", *q_surveys.COUNTS],
+        select(*keys, *q_surveys.count_columns()).where(*conds).group_by(*keys)))
+
+
+def refresh_surveys(conn: Connection, site_days: Iterable[tuple[str, dt.date]]) -> int:
+    """Recompute rollup_surveys for the (site, local_date) pairs SITE_DAYS in CONN's
+    transaction; returns the number of pairs."""
+    pairs = set(site_days)
+    r = schema.rollup_surveys
+    for site, days in sorted(_by_site(pairs).items()):
+        for lo, hi in _date_ranges(days):
+            conn.execute(delete(r).where(r.c.site == site, r.c.local_date.between(lo, hi)))
+            _write_surveys(conn, lo, hi, site)
+    return len(pairs)
+
+
+def rebuild_surveys(engine: Engine) -> dict[str, int]:
+    """Empty rollup_surveys and count it again from every answer; marks it complete."""
+    with engine.begin() as conn:
+        _empty(conn, SURVEY_TABLES)
+        conn.execute(delete(schema.app_meta).where(schema.app_meta.c.key == SURVEY_KEY))
+        _write_surveys(conn)
+        conn.execute(schema.app_meta.insert().values(key=SURVEY_KEY, value=SURVEY_VALUE))
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                for t in SURVEY_TABLES}
+
+
+def surveys_complete(conn: Connection) -> bool:
+    """True when rollup_surveys is complete (a rebuild ran since its definition)."""
+    return _meta(conn, SURVEY_KEY) == SURVEY_VALUE
 
 
 def session_reach(conn: Connection, site_days: Iterable[tuple[str, dt.date]]

@@ -353,13 +353,16 @@ def _refresh_rollups(conn: Connection, spec: Kind, touched: set, reach: dict | N
                      ) -> None:
     """Recompute the rollups of the days the import changed, in the merge transaction.
 
-    Contacts, sessions and acts feed rollups, refreshed only once complete (a rebuild
-    ran): before that the engine reads raw rows and a rebuild computes everything anyway.
+    Contacts, sessions, acts and survey answers feed rollups, refreshed only once complete
+    (a rebuild ran): before that the engine reads raw rows and a rebuild computes
+    everything anyway.
     """
     if not touched:
         return
     if spec.name == "contacts" and rollups.rollups_complete(conn):
         rollups.refresh_rollups(conn, touched)
+    elif spec.name == "surveys" and rollups.surveys_complete(conn):
+        rollups.refresh_surveys(conn, touched)
     elif spec.name in ("agent-sessions", "acts") and rollups.staff_complete(conn):
         if spec.name == "acts":
             rollups.refresh_acts(conn, touched)

@@ -661,6 +661,24 @@ rollup_acts = Table(
     Index(None, "local_date", "site"),
 )
 
+# Grain: local date × site × département × channel: users' survey answers, the counts the
+# survey statistics sum (queries.surveys.COUNTS). Complete once a rebuild has set app_meta
+# `rollups_surveys` (dashboard.engine.rollups); imports keep it up to date after that.
+rollup_surveys = Table(
+    "rollup_surveys",
+    metadata,
+    Column("local_date", Date, nullable=False),
+    Column("site", String(32), nullable=False),
+    Column("department", String(3), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("satisfied", Integer, nullable=False),
+    Column("score_sum", Integer, nullable=False),
+    Column("resolved", Integer, nullable=False),
+    Column("resolved_given", Integer, nullable=False),
+    Index(None, "local_date", "site"),
+)
+
 # Grain: local date × site × agent: acts performed.
 rollup_agent_acts = Table(
     "rollup_agent_acts",

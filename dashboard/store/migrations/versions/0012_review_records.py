@@ -1,6 +1,6 @@
 """The review's other records (spec/review-data.md): local services' reception, users'
-survey answers, the staff barometer, tool incidents and training, and the targets of the
-review's four objectives. New tables only: no stored figure changes.
+survey answers (and their rollup), the staff barometer, tool incidents and training, and
+the targets of the review's four objectives. New tables only: no stored figure changes.
 
 Revision ID: 0012
 Revises: 0011
@@ -18,6 +18,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('rollup_surveys',
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('site', sa.String(length=32), nullable=False),
+    sa.Column('department', sa.String(length=3), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('satisfied', sa.Integer(), nullable=False),
+    sa.Column('score_sum', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('resolved_given', sa.Integer(), nullable=False)
+    )
+    with op.batch_alter_table('rollup_surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rollup_surveys_local_date_site'), ['local_date', 'site'], unique=False)
     op.create_table('objectives',
     sa.Column('key', sa.String(length=16), nullable=False),
     sa.Column('target', sa.Float(), nullable=False),
@@ -136,6 +149,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM app_meta WHERE key = 'rollups_surveys'")
+    with op.batch_alter_table('rollup_surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rollup_surveys_local_date_site'))
+    op.drop_table('rollup_surveys')
     op.drop_table('objectives')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_surveys_source_contact_id'))
