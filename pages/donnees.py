@@ -96,7 +96,7 @@ else:
                        f"raison du rejet ; fichier {path}.")
         elif rejected.path is None:
             st.warning("Aucun fichier de rejets n'a été enregistré pour cet import.")
-        elif rejected.reason == "the file no longer exists":
+        elif rejected.reason == imports.GONE:
             st.warning(f"Le fichier des lignes rejetées n'existe plus : {path}.")
         elif rejected.reason == imports.OUTSIDE_FOLDER:
             st.warning(f"Le fichier enregistré pour cet import n'est pas dans le dossier des "
@@ -104,8 +104,12 @@ else:
                        "`DASHBOARD_QUARANTINE_DIR`) : il n'est pas proposé. Fichier "
                        f"enregistré : {path}.")
         else:
-            st.warning(f"Le fichier des lignes rejetées ne peut pas être proposé "
-                       f"({fmt.md_text(rejected.reason)}) : {path}.")
+            why = {imports.NOT_A_FILE: "ce n'est pas un fichier",
+                   imports.TOO_BIG: f"trop volumineux, {fmt.md_text(rejected.detail)} octets",
+                   imports.UNREADABLE: "illisible par le serveur"}.get(
+                rejected.reason, "fichier inutilisable")
+            st.warning(f"Le fichier des lignes rejetées ne peut pas être proposé ({why}) : "
+                       f"{path}.")
 
 # -- freshness ------------------------------------------------------------------------------
 st.header("Fraîcheur des données")

@@ -27,8 +27,14 @@ from queries._common import fetch
 ADMIN_TIMEZONE = "Europe/Paris"
 # A quarantine file bigger than this is not offered for download from the page.
 MAX_QUARANTINE_BYTES = 50 * 1024 * 1024
-# QuarantineFile.reason of a recorded path that leads out of the quarantine folder.
+# QuarantineFile.reason: why an import's rejected rows cannot be offered (the page says
+# each in French; DETAIL completes TOO_BIG and UNREADABLE).
+NOT_RECORDED = "no quarantine file was recorded"
 OUTSIDE_FOLDER = "outside the quarantine folder"
+NOT_A_FILE = "not a file"
+GONE = "the file no longer exists"
+TOO_BIG = "too big"
+UNREADABLE = "unreadable"
 
 _HISTORY_SCHEMA = {
     "id": pl.Int64, "kind": pl.String, "source": pl.String, "file_name": pl.String,
@@ -245,7 +251,8 @@ class QuarantineFile:
     import_id: int
     path: str | None
     content: bytes | None
-    reason: str | None  # why there is no content: no file recorded, gone, too big
+    reason: str | None  # why there is no content: one of the reasons above
+    detail: str | None = None  # the size, or the system's message
 
     @property
     def name(self) -> str:
@@ -261,18 +268,18 @@ def quarantine_file(conn: Connection, import_id: int, folder: Path,
     i = schema.imports
     path = conn.execute(select(i.c.quarantine_path).where(i.c.id == import_id)).scalar()
     if not path:
-        return QuarantineFile(import_id, None, None, "no quarantine file was recorded")
+        return QuarantineFile(import_id, None, None, NOT_RECORDED)
     file = Path(path).resolve()
     if not file.is_relative_to(Path(folder).resolve()):
         return QuarantineFile(import_id, path, None, OUTSIDE_FOLDER)
     try:
         if file.exists() and not file.is_file():  # a folder, a device, a pipe
-            return QuarantineFile(import_id, path, None, "not a file")
+            return QuarantineFile(import_id, path, None, NOT_A_FILE)
         size = file.stat().st_size
         if size > max_bytes:
-            return QuarantineFile(import_id, path, None, f"too big ({size} bytes)")
+            return QuarantineFile(import_id, path, None, TOO_BIG, str(size))
         return QuarantineFile(import_id, path, file.read_bytes(), None)
     except FileNotFoundError:
-        return QuarantineFile(import_id, path, None, "the file no longer exists")
+        return QuarantineFile(import_id, path, None, GONE)
     except OSError as exc:
-        return QuarantineFile(import_id, path, None, f"unreadable: {exc.strerror or exc}")
+        return QuarantineFile(import_id, path, None, UNREADABLE, str(exc.strerror or exc))

@@ -317,8 +317,12 @@ def test_only_files_in_the_quarantine_folder_are_read(db_url, folders):
     for name in ("passwd", "dotdot", "link", "prefix", "relative"):
         assert (got[name].content, got[name].reason) == (None, imports.OUTSIDE_FOLDER), name
         assert got[name].path == str(paths[name])  # shown as recorded
-    assert (got["folder"].content, got["folder"].reason) == (None, "not a file")
-    assert (got["gone"].content, got["gone"].reason) == (None, "the file no longer exists")
+    assert (got["folder"].content, got["folder"].reason) == (None, imports.NOT_A_FILE)
+    assert (got["gone"].content, got["gone"].reason) == (None, imports.GONE)
+    with dbmod.get_engine(db_url).connect() as conn:
+        big = imports.quarantine_file(conn, ids["ok"], folder, max_bytes=10)
+    # "line,reason\n" (12 bytes) and "2,missing site\n" (15 bytes).
+    assert (big.content, big.reason, big.detail) == (None, imports.TOO_BIG, "27")
 
 
 def _donnees(monkeypatch, url: str, folder: Path) -> AppTest:
