@@ -145,10 +145,10 @@ def live_view() -> None:
     )
     if now["ivr_ended"]:
         # Counted apart: these callers never asked for an agent (spec/metrics.md).
-        st.caption(f"Et {fmt.fr_number(now['ivr_ended'])} appel"
-                   f"{'s' if now['ivr_ended'] > 1 else ''} terminé"
-                   f"{'s' if now['ivr_ended'] > 1 else ''} au serveur vocal sans demander "
-                   "d'agent, comptés à part (ni appels reçus ni taux).")
+        plural = "s" if now["ivr_ended"] > 1 else ""
+        st.caption(f"Et {fmt.fr_number(now['ivr_ended'])} appel{plural} terminé{plural} au "
+                   f"serveur vocal sans demander d'agent, compté{plural} à part (ni appels "
+                   "reçus ni taux).")
     if not wallboard:
         # The same day on the drill-down page (the sidebar's filters follow by themselves).
         st.page_link(navigation.page_file("pages/detail.py"), label="Voir les contacts de ce jour",

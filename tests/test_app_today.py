@@ -87,8 +87,9 @@ def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url)
                   "local_date = :d AND outcome = 'ivr'", d=day)
     assert ivr > 0  # the demo's voice server ends some calls every busy day
     said = [c.value for c in at.caption if "au serveur vocal" in c.value]
-    assert said == [f"Et {fmt.fr_number(ivr)} appels terminés au serveur vocal sans demander "
-                    "d'agent, comptés à part (ni appels reçus ni taux)."]
+    s = "s" if ivr > 1 else ""
+    assert said == [f"Et {fmt.fr_number(ivr)} appel{s} terminé{s} au serveur vocal sans "
+                    f"demander d'agent, compté{s} à part (ni appels reçus ni taux)."]
     departments = at.dataframe[2].value  # after the two charts' tables
     assert set(departments["Département"]) <= {"60 Oise", "04 Alpes-de-Haute-Provence"}
     assert sum(number(v) for v in departments["Appels reçus"]) == now["received"]
