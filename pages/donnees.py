@@ -14,7 +14,7 @@ KINDS = {"contacts": "Contacts", "acts": "Actes", "agents": "Agents",
          "agent-sessions": "Sessions des agents",
          "local-reception": "Accueil des services locaux", "surveys": "Enquête usagers",
          "staff-surveys": "Baromètre des agents", "incidents": "Incidents des outils",
-         "training": "Formations"}
+         "training": "Formations", "schedules": "Planning"}
 STATUSES = {"loaded": "Chargé", "partial": "Chargé, avec rejets", "failed": "Échec"}
 CHANNELS = {"phone": "Téléphone", "email": "Courriel"}
 

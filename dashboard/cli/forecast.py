@@ -10,11 +10,10 @@ import click
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.cli.kpis import (BadArgument, _OneLineErrors, as_user_scope, one_line, to_csv,
-                                to_json)
+from dashboard.cli.kpis import (BadArgument, _OneLineErrors, as_user_scope, checked_sites,
+                                one_line, to_csv, to_json)
 from dashboard.cli.options import db_option, initialised_engine, resolve_db
 from dashboard.core import config
-from dashboard.core.access import Scope
 from dashboard.core.filters import Filters
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics import forecast as fc
@@ -55,24 +54,12 @@ def _inputs(db_url: str | None, sites: tuple[str, ...], as_user: str | None):
         if scope.role == "agent":
             raise BadArgument("--as-user: an agent's own contacts have no forecast")
         calendar = q_forecast.calendar(conn)
-        codes = _checked_sites(calendar["sites"], sites, scope)
+        codes = checked_sites(calendar["sites"].get_column("site").to_list(), sites, scope)
         span = q_forecast.history_span(conn, scope, codes)
     if span is None:
         raise click.ClickException("no contacts in this perimeter: nothing to forecast from")
     filters = Filters(start=span[0], end=span[1], sites=codes, scope=scope)
     return engine, filters, fc.Reference(**calendar)
-
-
-def _checked_sites(sites: pl.DataFrame, given: tuple[str, ...], scope: Scope
-                   ) -> tuple[str, ...]:
-    codes = tuple(dict.fromkeys(p.strip() for v in given for p in v.split(",") if p.strip()))
-    known = sites.get_column("site").to_list()
-    for code in codes:
-        if code not in known:
-            raise BadArgument(f"--site {code!r}: no such site; known: {', '.join(known)}")
-        if not scope.allows_site(code):
-            raise BadArgument(f"--site {code!r}: outside the scope of --as-user")
-    return codes
 
 
 def _kpis(engine):

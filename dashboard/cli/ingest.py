@@ -126,6 +126,7 @@ def ingest(kind: str, file: Path, db_url: str | None, mapping: Path | None,
       staff-surveys    the staff barometer (anonymous: no agent id accepted)
       incidents        outages of the contact tools
       training         agents' training days
+      schedules        planned shifts (the rota), read by schedule adherence
     Columns of each kind: README, "Import your data".
     """
     terminal = sys.stderr.isatty()

@@ -64,14 +64,17 @@ def as_user_scope(conn, as_user: str | None) -> Scope:
     return scope_for(user)
 
 
-def checked_sites(coverage: pl.DataFrame, sites: Iterable[str]) -> tuple[str, ...]:
-    """`--site` values, each a site of the reference data's coverage (else one line)."""
-    known = set(coverage.get_column("site").to_list())
+def checked_sites(known: Iterable[str], sites: Iterable[str], scope: Scope | None = None
+                  ) -> tuple[str, ...]:
+    """`--site` values, each one of the KNOWN sites and, with SCOPE, one it allows (else
+    one line)."""
+    known = sorted(set(known))
     codes = _codes(sites)
-    unknown = [s for s in codes if s not in known]
-    if unknown:
-        raise BadArgument(f"--site {unknown[0]!r}: no such site; known: "
-                          f"{', '.join(sorted(known))}")
+    for code in codes:
+        if code not in known:
+            raise BadArgument(f"--site {code!r}: no such site; known: {', '.join(known)}")
+        if scope is not None and not scope.allows_site(code):
+            raise BadArgument(f"--site {code!r}: outside the scope of --as-user")
     return codes
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.cli.adherence import adherence
 from dashboard.cli.demo import demo
 from dashboard.cli.forecast import forecast
 from dashboard.cli.ingest import ingest
@@ -64,5 +65,5 @@ def reference_load(file: Path, db_url: str | None) -> None:
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-for _command in (demo, forecast, ingest, kpis, report, review, rollups, staffing, users):
+for _command in (adherence, demo, forecast, ingest, kpis, report, review, rollups, staffing, users):
     main.add_command(_command)

@@ -41,7 +41,7 @@ def review(start, end, sites, fmt, db_url, as_user) -> None:
         with engine.connect() as conn:
             scope = as_user_scope(conn, as_user)
             coverage = overview.coverage_periods(conn)
-            sites = checked_sites(coverage, sites)
+            sites = checked_sites(coverage.get_column("site").to_list(), sites)
             if start_day is None or end_day is None:
                 span = assessment.whole_pilot(
                     coverage, overview.last_day_with_data(conn, scope, sites), sites, scope)

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from dashboard.core import localtime
+from dashboard.demo import rota
 from dashboard.demo.demand import (
     DAY,
     EMAIL_MEAN,
@@ -190,9 +191,11 @@ def _names(seed: int, count: int) -> list[str]:
 # ======================================================================================
 
 
-def _schedule(plan: _SitePlan, team: _Team, chunk_days: list[int], rng: np.random.Generator):
+def _schedule(plan: _SitePlan, team: _Team, chunk_days: list[int], rng: np.random.Generator,
+              planned: list | None = None):
     """Agent sessions (agent index, start, end in local seconds) for the chunk's open days,
-    and the planner's phone reserve per half-hour as (time, agents) ticks."""
+    and the planner's phone reserve per half-hour as (time, agents) ticks; the planned
+    shifts go to PLANNED when given (dashboard.demo.rota, drawing nothing)."""
     site = plan.site
     shifts = _patterns(site)
     cover = shifts.cover
@@ -235,6 +238,8 @@ def _schedule(plan: _SitePlan, team: _Team, chunk_days: list[int], rng: np.rando
             if gain[p] < 0.5:
                 continue
             remaining -= cover[p]
+            if planned is not None:
+                planned.extend(rota.planned_pieces(int(a), base, shifts.intervals[p]))
             for lo, hi in shifts.intervals[p]:
                 s = base + lo * 60 + int(rng.integers(0, 240))
                 e = base + hi * 60 - int(rng.integers(0, 180))

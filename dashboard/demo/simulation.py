@@ -110,7 +110,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
-from dashboard.demo import review_records
+from dashboard.demo import review_records, rota
 from dashboard.demo.agents import _build_team, _names, _schedule, _sessions_frame, _team_plan
 from dashboard.demo.contacts import (
     EMAIL_CLOSED_SHARE,
@@ -187,14 +187,15 @@ class DemoSummary:
 
 
 def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz, outages=()):
-    """Run one chunk of one site: returns contact, act and session frames to insert.
+    """Run one chunk of one site: returns contact, act, session and schedule frames to insert.
     OUTAGES: the site's telephony outages, [start, end) local seconds."""
     site = plan.site
     rng = lambda k: np.random.default_rng([seed, site.index, chunk_index, k])  # noqa: E731
     calls = _draw_calls(plan, chunk_days, rng(1))
     new_emails = _draw_emails(plan, chunk_days, rng(2))
+    planned: list = []
     (sess_agent, sess_start, sess_end), (tick_t, tick_n) = _schedule(
-        plan, team, chunk_days, rng(3))
+        plan, team, chunk_days, rng(3), planned)
 
     # Per-call service attributes.
     r = rng(4)
@@ -355,7 +356,7 @@ def _simulate_chunk(seed, plan, team, chunk_index, chunk_days, carry, final, tz,
     contacts = pl.concat([contacts, ivr.select(contacts.columns)], how="vertical_relaxed")
     contacts = _finish_contacts(plan, team, contacts, tz)
     sessions = _sessions_frame(plan, team, sess_agent, sess_start, sess_end, tz)
-    return contacts, acts, sessions
+    return contacts, acts, sessions, rota.schedules_frame(site.code, team.ids, planned, tz)
 
 
 def _email_inputs(carried: pl.DataFrame | None, new: pl.DataFrame):
@@ -431,7 +432,8 @@ def _sqlite_values(conn: Connection, table, frame: pl.DataFrame) -> pl.DataFrame
 
 
 def _delete_demo(conn: Connection, logins: list[str], agent_ids: list[str]) -> None:
-    for table in (schema.contacts, schema.acts, schema.agent_sessions, *_REVIEW_TABLES):
+    for table in (schema.contacts, schema.acts, schema.agent_sessions, schema.schedules,
+                  *_REVIEW_TABLES):
         conn.execute(delete(table).where(table.c.source == SOURCE))
     conn.execute(delete(schema.users).where(schema.users.c.login.in_(logins)))
     conn.execute(delete(schema.agents).where(schema.agents.c.source == SOURCE))
@@ -519,7 +521,7 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
         try:
             for (plan, team, k, days), weight in zip(work, weights):
                 carry = carries[plan.site.code]
-                contacts, acts, sessions = _simulate_chunk(
+                contacts, acts, sessions, planned = _simulate_chunk(
                     seed, plan, team, k, days, carry, k == last_chunk[plan.site.code],
                     plan.site.tz, windows[plan.site.code],
                 )
@@ -528,6 +530,7 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                     _insert(conn, schema.contacts, contacts)
                     _insert(conn, schema.acts, acts)
                     _insert(conn, schema.agent_sessions, sessions)
+                    _insert(conn, schema.schedules, planned)
                     _insert(conn, schema.surveys, surveys)
                 for agent_id, day in sessions.group_by("agent_id").agg(
                         pl.col("local_date").min()).iter_rows():

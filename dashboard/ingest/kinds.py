@@ -229,6 +229,20 @@ TRAINING = Kind(
     lengths=(("record_id", 128), ("agent_id", 64), ("module", 64)),
 )
 
+# Planned shifts (issue 22): the rota that schedule adherence reads against the sessions.
+SCHEDULES = Kind(
+    name="schedules",
+    table=schema.schedules,
+    key=("source", "shift_id"),
+    id_column="shift_id",
+    required=("shift_id", "agent_id", "site", "start_at", "end_at"),
+    optional=("activity",),
+    timestamps=("start_at", "end_at"),
+    choices=(("activity", schema.SCHEDULE_ACTIVITIES),),
+    local_from="start_at",
+    lengths=(("shift_id", 128), ("agent_id", 64), ("site", 32)),
+)
+
 KINDS: dict[str, Kind] = {k.name: k for k in (CONTACTS, ACTS, AGENTS, AGENT_SESSIONS,
                                               LOCAL_RECEPTION, SURVEYS, STAFF_SURVEYS,
-                                              INCIDENTS, TRAINING)}
+                                              INCIDENTS, TRAINING, SCHEDULES)}

@@ -50,6 +50,8 @@ Decisions beyond the contract's wording:
   carrying an id must not keep a whole wave out. A row needs a site or a département.
 - incidents: an empty `site` is every site (naive times then read in Europe/Paris, or
   `--timezone`); "ends before it starts" when `end_at` < `start_at`.
+- schedules: "ends before it starts" when `end_at` is not after `start_at` (a shift of no
+  length plans nothing); `activity` empty or one of telephone, courriel, pause, formation.
 
 Validation runs batch by batch (`plan` once per file, `validate` once per batch).
 Duplicate ids are resolved once the whole file is staged, by the loader
@@ -103,6 +105,8 @@ DB_COLUMNS = {
     "incidents": ("incident_id", "component", "site", "start_at", "end_at", "local_date",
                   "severity", "description"),
     "training": ("record_id", "agent_id", "day", "hours", "module"),
+    "schedules": ("shift_id", "agent_id", "site", "start_at", "end_at", "local_date",
+                  "activity"),
 }
 # Columns written whether or not the file has them (derived or always computed).
 ALWAYS_WRITTEN = {
@@ -115,6 +119,7 @@ ALWAYS_WRITTEN = {
     "staff-surveys": (),
     "incidents": ("local_date",),
     "training": (),
+    "schedules": ("local_date",),
 }
 # Values an insert takes when the file has no such column or leaves the cell empty.
 INSERT_DEFAULTS = {
@@ -440,6 +445,11 @@ _SPECIFIC = {
     "incidents": lambda: [
         _rule(pl.col("end_at") < pl.col("start_at"), "ends before it starts",
               pl.concat_str([pl.lit("end_at "), _text("end_at"), pl.lit(" before start_at "),
+                             _text("start_at")]))],
+    # A shift of no length plans nothing: refused with the same reason.
+    "schedules": lambda: [
+        _rule(pl.col("end_at") <= pl.col("start_at"), "ends before it starts",
+              pl.concat_str([pl.lit("end_at "), _text("end_at"), pl.lit(" not after start_at "),
                              _text("start_at")]))],
 }
 

@@ -4,8 +4,8 @@ phone, email (and the backlog), handled (handled contacts, repeats, acts), sessi
 (logged-in time and time bases), staffing (Erlang requirements; Erlang C and A in
 erlang), formulas (stage 2: statistics → KPIs), the team medians (medians), the users' survey
 answers (surveys), and the review's other figures: the relief of local services
-(relief), tool availability and training (tools), the staff barometer (barometer), and the
-contacts forecast with its backtest (forecast).
+(relief), tool availability and training (tools), the staff barometer (barometer), the
+contacts forecast with its backtest (forecast), and schedule adherence (adherence).
 
 No database, no Streamlit: frames in, frames out. May import dashboard.core only.
 """

@@ -324,6 +324,31 @@ training = Table(
     Index(None, "agent_id", "day"),
 )
 
+# Planned shifts (issue 22): the rota that schedule adherence compares with the sessions.
+# A NULL activity is contact work of no stated channel.
+SCHEDULE_ACTIVITIES = ("telephone", "courriel", "pause", "formation")
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("shift_id", String(128), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("site", String(32), ForeignKey("sites.code"), nullable=False),
+    Column("start_at", DateTime, nullable=False),
+    Column("end_at", DateTime, nullable=False),
+    Column("local_date", Date, nullable=False),  # local date of start_at
+    Column("activity", String(16)),
+    Column("import_id", Integer),
+    UniqueConstraint("source", "shift_id"),
+    CheckConstraint(f"activity IS NULL OR {_one_of('activity', SCHEDULE_ACTIVITIES)}",
+                    name="activity"),
+    CheckConstraint("end_at > start_at", name="end_after_start"),
+    Index(None, "site", "local_date"),
+    Index(None, "agent_id", "local_date"),
+)
+
 # The review's four objectives (spec/domain.md), each judged against targets kept as
 # reference data: atteint at `target` or above, partiellement atteint at `partial_target`
 # or above (dashboard/review/assessment.py says which figure each one reads).
