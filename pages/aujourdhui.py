@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from dashboard.charts import exports
+from dashboard.charts import forecast as forecast_charts
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import tables
 from dashboard.charts import today as charts
@@ -19,6 +20,7 @@ from dashboard.metrics.definitions import METRICS_BY_KEY
 from dashboard.ui import cache, identity, navigation, sidebar, widgets
 
 REFRESH_SECONDS = cache.LIVE_TTL_SECONDS
+FORECAST_DAYS = 7  # "Demain et les jours suivants": the next week
 # (metric, tiles row); the target and delta colour rules live in dashboard.series.
 TILES = (
     ("received", 0), ("answer_rate", 0), ("service_level", 0), ("asa_seconds", 0),
@@ -219,4 +221,36 @@ def live_view() -> None:
     freshness_caption(today)
 
 
+def next_days() -> None:
+    """Demain et les jours suivants: the forecast of the site in view (one site only)."""
+    st.header("Demain et les jours suivants")
+    if len(in_view) != 1:
+        st.info("Choisissez un site dans la barre latérale pour voir sa prévision.")
+        return
+    found = cache.forecast(url, scope, tuple(in_view), last, FORECAST_DAYS)
+    if found is None or found[0].days.height == 0:
+        st.info("Pas encore assez d'historique pour prévoir la charge de ce site.")
+        return
+    result, planned = found
+    day = forecast_charts.next_open_day(result.slots)
+    st.caption(f"Prévision établie à partir des données jusqu'au {fmt.fr_date(result.origin)} : "
+               "total du jour (jour de la semaine, tendance, jours fériés, calendrier des "
+               "campagnes et de leurs échéances, montée en charge) réparti selon le profil "
+               "horaire des semaines récentes ; effectif requis par Erlang C.")
+    if day is not None:
+        frame = forecast_charts.day_slots(result.slots, planned, day)
+        widgets.chart_block(
+            chart_specs.spec(forecast_charts.calls_chart, frame),
+            forecast_charts.calls_reading(frame, day),
+            forecast_charts.slots_table(frame),
+            f"prevision-demi-heures-{day.isoformat()}.csv", key="dl-forecast-slots")
+    st.subheader("Les sept prochains jours")
+    days = forecast_charts.days_table(result.days)
+    widgets.data_table(days)
+    widgets.download_csv(days, f"prevision-jours-{result.origin.isoformat()}.csv",
+                         key="dl-forecast-days")
+
+
 live_view()
+if not wallboard:
+    next_days()

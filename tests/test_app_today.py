@@ -82,7 +82,8 @@ def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url)
     assert metric(at, "Niveau de service").value == fmt.fr_percent(now["service_level"])
     assert metric(at, "Attente moyenne").value == fmt.fr_duration(now["asa_seconds"])
     assert metric(at, "Stock en attente").value == fmt.fr_number(now["backlog"])
-    assert len(at.get("vega_lite_chart")) == 2  # calls and agents; service level
+    # Calls and agents; service level; tomorrow's forecast (test_app_forecast.py).
+    assert len(at.get("vega_lite_chart")) == 3
     ivr = _scalar(demo_db_url, "SELECT COUNT(*) FROM contacts WHERE site = 'rouen' AND "
                   "local_date = :d AND outcome = 'ivr'", d=day)
     assert ivr > 0  # the demo's voice server ends some calls every busy day
@@ -130,7 +131,7 @@ def test_the_url_restores_day_site_and_channel(monkeypatch, demo_db_url):
                                                               "chartres", day, "phone")
     assert metric(at, "Courriels reçus").value == "0"
     # The national view names no agent: pseudonyms only.
-    agents = at.dataframe[-1].value["Agent"]
+    (agents,) = [d.value["Agent"] for d in at.dataframe if "Agent" in d.value.columns]
     assert all(a.startswith("agent-") or a == fmt.UNASSIGNED for a in agents)
 
 
@@ -167,7 +168,10 @@ def test_a_sunday_and_a_departement_not_yet_covered_say_so(monkeypatch, demo_db_
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=sunday.isoformat())
     assert not at.exception
     assert f"Aucune activité le dimanche {fmt.fr_date(sunday)}" in at.info[0].value
-    assert not at.metric and not at.get("vega_lite_chart")
+    # No figure of the day; the only chart is tomorrow's forecast (test_app_forecast.py).
+    assert not at.metric
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and "Appels attendus par demi-heure" in charts[0].proto.spec
 
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour="2015-03-16")
     at.multiselect(key="dept").set_value(["04"]).run()
@@ -185,6 +189,6 @@ def test_wallboard_refresh_is_a_toggle_in_the_url(monkeypatch, demo_db_url, auto
                    **({"auto": "true"} if auto else {}))
     assert not at.exception
     assert at.toggle(key="auto").value is auto
-    footer = at.main.caption[-1].value
+    (footer,) = [c.value for c in at.main.caption if c.value.startswith("Données : ")]
     assert footer.startswith("Données : dernier contact reçu à ")
     assert ("actualisation toutes les 60 s" in footer) is auto

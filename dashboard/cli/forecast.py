@@ -13,8 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.cli.kpis import (BadArgument, _OneLineErrors, as_user_scope, checked_sites,
                                 one_line, to_csv, to_json)
 from dashboard.cli.options import db_option, initialised_engine, resolve_db
-from dashboard.core import config
-from dashboard.core.filters import Filters
+from dashboard.engine import forecasting
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics import forecast as fc
 from queries import forecast as q_forecast
@@ -53,13 +52,12 @@ def _inputs(db_url: str | None, sites: tuple[str, ...], as_user: str | None):
         scope = as_user_scope(conn, as_user)
         if scope.role == "agent":
             raise BadArgument("--as-user: an agent's own contacts have no forecast")
-        calendar = q_forecast.calendar(conn)
-        codes = checked_sites(calendar["sites"].get_column("site").to_list(), sites, scope)
-        span = q_forecast.history_span(conn, scope, codes)
-    if span is None:
+        known = q_forecast.calendar(conn)["sites"].get_column("site").to_list()
+        codes = checked_sites(known, sites, scope)
+    found = forecasting.history_filters(engine, scope, codes)
+    if found is None:
         raise click.ClickException("no contacts in this perimeter: nothing to forecast from")
-    filters = Filters(start=span[0], end=span[1], sites=codes, scope=scope)
-    return engine, filters, fc.Reference(**calendar)
+    return engine, *found
 
 
 def _kpis(engine):
@@ -105,22 +103,14 @@ def forecast(ctx, sites, horizon, aht_seconds, fmt, db_url, as_user) -> None:
         return
     try:
         engine, filters, ref = _inputs(db_url, sites, as_user)
-        kpis = _kpis(engine)
-        days = q_forecast.day_history(kpis, filters)
-        slots = q_forecast.slot_history(kpis, filters)
-        day_fc, slot_fc = fc.forecast(days, slots, ref, horizon)
-        aht = fc.handle_times(q_forecast.handle_history(kpis, filters), filters.end)
+        result = forecasting.forecast_for(engine, filters, ref, horizon, aht_seconds)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc
+    day_fc, staffed = result.days, result.slots
     if day_fc.height == 0:
         raise click.ClickException(f"no département has {fc.MIN_HISTORY} days of history "
                                    "yet: nothing to forecast")
-    defaults = config.default_thresholds()
-    targets = ref.sites.select(
-        "site", pl.col("sl_target").fill_null(defaults.sl_target),
-        pl.col("sl_seconds").fill_null(defaults.sl_seconds))
-    staffed = fc.agents_needed(slot_fc, aht, targets, aht_seconds)
     rows = pl.concat([
         day_fc.select(pl.lit("day").alias("grain"), "site", "channel", "department",
                       _day_key("origin").alias("origin"), _day_key("local_date").alias("day"),

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from dashboard.core import config, dburl
 from dashboard.core.access import Scope, User
 from dashboard.core.filters import Filters, Overrides
+from dashboard.engine import forecasting
 from dashboard.engine import kpis as kpi_engine
 from dashboard.engine import rollups
 from dashboard.store import database as db
@@ -306,3 +307,22 @@ def review(url: str, filters: Filters):
         inputs = assessment.gather(
             conn, lambda f, by, metrics: kpis(url, f, by, None, metrics), filters)
     return assessment.build(inputs)
+
+
+# --- Aujourd'hui: tomorrow and the next days ----------------------------------------------
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def forecast(url: str, scope: Scope, sites: tuple[str, ...], last_day: dt.date, horizon: int):
+    """(engine.forecasting.Forecast, agents planned per half-hour) of the HORIZON days after
+    LAST_DAY for SITES within SCOPE, or None without history. Computed once per perimeter
+    and last day with data (LAST_DAY keys the cache)."""
+    engine = get_engine(url)
+    found = forecasting.history_filters(engine, scope, sites)
+    if found is None:
+        return None
+    filters, ref = found
+    result = forecasting.forecast_for(engine, filters, ref, horizon)
+    future = Filters(last_day + dt.timedelta(days=1), last_day + dt.timedelta(days=horizon),
+                     sites=sites, scope=scope)
+    return result, forecasting.planned_agents(engine, future)
