@@ -27,6 +27,9 @@ FR_LOCALE = {
     },
 }
 
+# Half-hour axes ("08:00", "08:30", …): only the full hours are labelled.
+HOUR_LABELS = "substring(datum.value, 3, 5) == '00' ? datum.value : ''"
+
 # Colour-blind-safe categorical palette: Okabe-Ito's hues led by the DSFR blue France,
 # the light ones (orange, sky blue, yellow) darkened to the same hue until every colour
 # stands at 3:1 or more against white (WCAG 1.4.11, graphical objects); tested.

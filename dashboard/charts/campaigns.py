@@ -14,13 +14,13 @@ from collections.abc import Mapping
 import altair as alt
 import polars as pl
 
-from dashboard.charts.base import HEIGHT, PALETTE, ROW_STEP, SEQUENTIAL_SCHEME, finish
+from dashboard.charts.base import (HEIGHT, HOUR_LABELS, PALETTE, ROW_STEP, SEQUENTIAL_SCHEME,
+                                   finish)
 from dashboard.core import formatting as fmt
 from dashboard.engine import series
 
 MOVING_LABEL = "Moyenne mobile sur 7 jours"
 PEAK_LABEL = "Jour de pic"
-_HOUR_LABELS = "substring(datum.value, 3, 5) == '00' ? datum.value : ''"
 
 
 def with_labels(frame: pl.DataFrame, column: str, labels: Mapping[str, str]) -> pl.DataFrame:
@@ -197,7 +197,7 @@ def heatmap(profile: pl.DataFrame, value: str) -> alt.TopLevelMixin:
     rated = profile.drop_nulls(value)
     chart = alt.Chart(rated).mark_rect().encode(
         x=alt.X("slot:O", title="Créneau (heure locale)",
-                axis=alt.Axis(labelAngle=0, labelExpr=_HOUR_LABELS)),
+                axis=alt.Axis(labelAngle=0, labelExpr=HOUR_LABELS)),
         y=alt.Y("weekday_label:O", title=None, sort=days),
         color=alt.Color(f"{value}:Q", title=legend, scale=alt.Scale(scheme=scheme),
                         legend=alt.Legend(format=".0%" if value == "answer_rate" else ",.0f")),

@@ -9,12 +9,11 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.charts.base import (DIVERGING_SCHEME, HEIGHT, HEIGHT_SMALL, PALETTE, ROW_STEP,
-                                   finish)
+from dashboard.charts.base import (DIVERGING_SCHEME, HEIGHT, HEIGHT_SMALL, HOUR_LABELS, PALETTE,
+                                   ROW_STEP, finish)
 
 LOGGED = "Agents connectés (moyenne)"
 REQUIRED = "Effectif requis"
-_HOUR_LABELS = "substring(datum.value, 3, 5) == '00' ? datum.value : ''"
 
 
 def required_vs_logged_chart(prof: pl.DataFrame, model_label: str = "Erlang C"
@@ -28,7 +27,7 @@ def required_vs_logged_chart(prof: pl.DataFrame, model_label: str = "Erlang C"
     frame = prof.select("slot", "offered", "required_agents", "agents_logged_in",
                         "staffing_gap")
     x = alt.X("slot:O", title="Demi-heure (heure locale)", scale=alt.Scale(domain=slots),
-              axis=alt.Axis(labelAngle=0, labelExpr=_HOUR_LABELS))
+              axis=alt.Axis(labelAngle=0, labelExpr=HOUR_LABELS))
     colour = alt.Color("série:N", title=None, legend=alt.Legend(orient="top", labelLimit=320),
                        scale=alt.Scale(domain=[f"{REQUIRED} ({model_label})", LOGGED],
                                        range=[PALETTE[4], PALETTE[0]]))
@@ -60,7 +59,7 @@ def gap_heatmap(grid: pl.DataFrame) -> alt.TopLevelMixin:
     bound = max(1.0, float(grid.get_column("gap").abs().max() or 0))
     chart = alt.Chart(grid).mark_rect().encode(
         x=alt.X("slot:O", title="Demi-heure (heure locale)", scale=alt.Scale(domain=slots),
-                axis=alt.Axis(labelAngle=0, labelExpr=_HOUR_LABELS)),
+                axis=alt.Axis(labelAngle=0, labelExpr=HOUR_LABELS)),
         y=alt.Y("weekday_label:O", title=None, sort=days.to_list()),
         color=alt.Color("gap:Q", title="Écart moyen (agents)",
                         # Blue–orange, never red–green: a shortfall (below zero) is orange.

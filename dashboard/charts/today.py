@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.charts.base import HEIGHT, HEIGHT_SMALL, PALETTE, finish
+from dashboard.charts.base import HEIGHT, HEIGHT_SMALL, HOUR_LABELS, PALETTE, finish
 from dashboard.core import formatting as fmt
 from dashboard.metrics.definitions import METRICS_BY_KEY
 
@@ -19,14 +19,12 @@ AGENTS = "Agents connectés"
 REQUIRED = "Effectif requis"
 SERIES_COLOURS = {ANSWERED: PALETTE[0], ABANDONED: PALETTE[1], AGENTS: PALETTE[2],
                   REQUIRED: PALETTE[3]}
-# Only full hours are labelled on the half-hour axis.
-_HOUR_LABELS = "substring(datum.value, 3, 5) == '00' ? datum.value : ''"
 
 
 def _slot_axis(slots: list[str]) -> alt.X:
     """The half-hour axis over SLOTS (every chart of the page shares the same slots)."""
     return alt.X("slot:O", title="Créneau (heure locale)", scale=alt.Scale(domain=slots),
-                 axis=alt.Axis(labelAngle=0, labelExpr=_HOUR_LABELS))
+                 axis=alt.Axis(labelAngle=0, labelExpr=HOUR_LABELS))
 
 
 def intraday_chart(frame: pl.DataFrame) -> alt.TopLevelMixin:
