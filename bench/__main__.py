@@ -219,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    from bench import forecast as bench_forecast
     from bench import pages as bench_pages
 
     if args.load_only:
@@ -251,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
                                               raw_path=args.raw_path).items():
             results["pages"].setdefault(page, []).extend(rows)
         for page, rows in bench_pages.measure_other(url, kind, log=log).items():
+            results["pages"].setdefault(page, []).extend(rows)
+        for page, rows in bench_forecast.measure_forecast(url, kind, log=log).items():
             results["pages"].setdefault(page, []).extend(rows)
     log("ingest throughput ...")
     results["ingest_rows_per_s"] = _ingest(args.ingest_rows, log)

@@ -107,7 +107,10 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
                        (f(past, sup), (), None, r.TODAY_TILES),
                        (f(today, sup), ("slot",), None, r.TODAY_SLOTS),
                        (f(today, sup), ("department",), None, r.TODAY_DEPARTMENTS),
-                       (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS)],
+                       (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS),
+                       # The eve's forecast beside the calls received (its model: bench/
+                       # forecast.py).
+                       (f(today, sup, sites=(ctx.site,)), ("slot",), None, ("received",))],
         "campagnes": [(f(quarter, sup), ("day", "channel"), None, r.CAMPAIGN_LOAD),
                       (f(quarter, sup), ("day", "slot"), None, r.CAMPAIGN_LOAD)],
         "actes": [(f(month, sup), (), None, r.ACTS_TOTAL),

@@ -227,7 +227,7 @@ def next_days() -> None:
     if len(in_view) != 1:
         st.info("Choisissez un site dans la barre latérale pour voir sa prévision.")
         return
-    found = cache.forecast(url, scope, tuple(in_view), last, FORECAST_DAYS)
+    found = cache.forecast(url, scope, tuple(in_view), last, cache.FORECAST_HORIZON)
     if found is None or found[0].days.height == 0:
         st.info("Pas encore assez d'historique pour prévoir la charge de ce site.")
         return
@@ -244,13 +244,40 @@ def next_days() -> None:
             forecast_charts.calls_reading(frame, day),
             forecast_charts.slots_table(frame),
             f"prevision-demi-heures-{day.isoformat()}.csv", key="dl-forecast-slots")
+        widgets.chart_only(chart_specs.spec(forecast_charts.staff_chart, frame),
+                           "Agents requis par Erlang C pour l'objectif de niveau de service "
+                           "du site, et agents planifiés sur le téléphone ou les courriels ; "
+                           "les barres orange sont les demi-heures en sous-effectif.")
     st.subheader("Les sept prochains jours")
-    days = forecast_charts.days_table(result.days)
+    days = forecast_charts.days_table(result.days, FORECAST_DAYS)
     widgets.data_table(days)
     widgets.download_csv(days, f"prevision-jours-{result.origin.isoformat()}.csv",
                          key="dl-forecast-days")
 
 
+def eve_view() -> None:
+    """The day in view: the forecast made on its eve beside the calls received."""
+    if len(in_view) != 1:
+        return
+    eve = cache.eve_forecast(url, scope, tuple(in_view), chosen_day)
+    if eve is None:
+        return
+    site_day = Filters(chosen_day, chosen_day, sites=tuple(in_view), scope=scope)
+    actual = cache.kpis(url, site_day, ("slot",), None, ("received",))
+    frame = forecast_charts.eve_slots(eve.slots, actual, chosen_day)
+    if frame.height == 0:
+        return
+    st.header("Prévu la veille et réalisé")
+    st.caption(f"{series.fr_day(chosen_day)} : la prévision faite avec les données "
+               "jusqu'à la veille, comme si la journée était encore à venir.")
+    widgets.chart_block(
+        chart_specs.spec(forecast_charts.eve_chart, frame),
+        forecast_charts.eve_reading(frame, chosen_day),
+        forecast_charts.eve_table(frame),
+        f"prevu-la-veille-{chosen_day.isoformat()}.csv", key="dl-forecast-eve")
+
+
 live_view()
 if not wallboard:
+    eve_view()
     next_days()

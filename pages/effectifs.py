@@ -6,10 +6,13 @@ import dataclasses
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import adherence as adherence_charts
+from dashboard.charts import forecast as forecast_charts
 from dashboard.charts import specs as chart_specs
 from dashboard.charts import staffing as charts
 from dashboard.charts import tables
 from dashboard.core import formatting as fmt
+from dashboard.core.access import present_agents
 from dashboard.core.config import default_thresholds
 from dashboard.core.filters import Overrides
 from dashboard.engine.page_reads import TEAM as READS
@@ -149,6 +152,50 @@ if days["staffing_gap"].drop_nulls().len():
                              hide_index=True, width="stretch")
         else:
             column.caption(f"Aucune demi-heure {none}.")
+
+st.header("Respect du planning")
+st.caption("Respect du planning : part des minutes planifiées au téléphone ou aux courriels "
+           "pendant lesquelles l'agent était connecté. Conformité : minutes connectées les "
+           "jours planifiés / minutes planifiées hors pause. Sur la période et le site choisis.")
+planned_table = present_agents(cache.adherence(url, team), scope, column="agent_id")
+if planned_table.height == 0:
+    st.info("Aucun planning importé sur la période : importez les plannings avec "
+            "« python -m dashboard ingest schedules FICHIER ».")
+else:
+    shown_table = adherence_charts.display(planned_table, site_names,
+                                           cache.agent_names(url, scope))
+    st.caption(fmt.md_text(adherence_charts.reading(planned_table, site_names)))
+    widgets.data_table(shown_table)
+    widgets.download_csv(shown_table, f"respect-du-planning-{team.start}-{team.end}.csv",
+                         key="dl-adherence")
+
+st.header("Les quatre prochaines semaines")
+ahead_sites = sites.get_column("site").to_list()
+ahead_site = ahead_sites[0] if len(ahead_sites) == 1 else st.selectbox(
+    "Site", ahead_sites, format_func=lambda code: site_names.get(code, code),
+    key="site_prevision", index=None, placeholder="Choisissez un site",
+) if ahead_sites else None
+if ahead_site is None:
+    st.info("Choisissez un site pour voir sa prévision et son planning des quatre prochaines "
+            "semaines.")
+else:
+    ahead_last = cache.last_day_with_data(url, scope, (ahead_site,))
+    ahead = cache.forecast(url, scope, (ahead_site,), ahead_last, cache.FORECAST_HORIZON) \
+        if ahead_last else None
+    if ahead is None or ahead[0].slots.height == 0:
+        st.info("Pas encore assez d'historique pour prévoir la charge de ce site.")
+    else:
+        result, planned = ahead
+        grid = forecast_charts.coverage_grid(result.slots, planned)
+        st.caption(f"Prévision établie à partir des données jusqu'au "
+                   f"{fmt.fr_date(result.origin)} ; agents requis par Erlang C pour "
+                   "l'objectif de niveau de service du site, agents planifiés sur le "
+                   "téléphone ou les courriels d'après les plannings importés.")
+        widgets.chart_block(
+            chart_specs.spec(forecast_charts.coverage_heatmap, grid),
+            forecast_charts.coverage_reading(grid),
+            forecast_charts.coverage_days(grid, result.days),
+            f"besoin-et-planning-{ahead_site}-{result.origin}.csv", key="dl-ahead")
 
 st.header("Simulation : combien d'agents ?")
 volumes = review.slot_volumes(cells)

@@ -4,6 +4,7 @@ Own figures are read with the agent's own scope; the team median comes from
 dashboard.engine.team, which returns medians only (no agent row), withheld below MIN_AGENTS.
 """
 
+import polars as pl
 import streamlit as st
 
 from dashboard.charts import agent as charts
@@ -77,6 +78,24 @@ st.caption(
     "courriels reçus ce jour-là auxquels vous avez répondu, même plus tard. Promotion des "
     "services en ligne : part de vos contacts traités où elle a été faite."
 )
+
+own_plan = cache.adherence(url, Filters(start=mine.start, end=mine.end, scope=scope)).filter(
+    pl.col("grain") == "agent")
+if own_plan.height:
+    st.subheader("Respect de mon planning")
+    plan_medians = dict(zip(*cache.team_adherence(url, scope.site, mine.start, mine.end)
+                            .select("metric", "median")))
+    mine_row = own_plan.row(0, named=True)
+    for tile, (key, label, text) in zip(st.columns(2), (
+            ("adherence", "Respect du planning",
+             "Part de vos minutes planifiées au téléphone ou aux courriels pendant lesquelles "
+             "vous étiez connecté."),
+            ("conformance", "Conformité au planning",
+             "Vos minutes connectées les jours planifiés / vos minutes planifiées hors "
+             "pause."))):
+        with tile.container(border=True):
+            st.metric(label, fmt.fr_percent(mine_row[key]), help=text)
+            st.caption(f"Médiane de l'équipe : **{fmt.fr_percent(plan_medians.get(key))}**")
 
 choice = st.segmented_control(
     "Détail par", list(GRAINS), default="Jour", required=True, key="maille",

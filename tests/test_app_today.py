@@ -82,8 +82,9 @@ def test_tiles_equal_independent_counts_and_the_engine(monkeypatch, demo_db_url)
     assert metric(at, "Niveau de service").value == fmt.fr_percent(now["service_level"])
     assert metric(at, "Attente moyenne").value == fmt.fr_duration(now["asa_seconds"])
     assert metric(at, "Stock en attente").value == fmt.fr_number(now["backlog"])
-    # Calls and agents; service level; tomorrow's forecast (test_app_forecast.py).
-    assert len(at.get("vega_lite_chart")) == 3
+    # Calls and agents; service level; the eve's forecast, tomorrow's calls and staff
+    # (test_app_forecast.py).
+    assert len(at.get("vega_lite_chart")) == 5
     ivr = _scalar(demo_db_url, "SELECT COUNT(*) FROM contacts WHERE site = 'rouen' AND "
                   "local_date = :d AND outcome = 'ivr'", d=day)
     assert ivr > 0  # the demo's voice server ends some calls every busy day
@@ -168,10 +169,12 @@ def test_a_sunday_and_a_departement_not_yet_covered_say_so(monkeypatch, demo_db_
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour=sunday.isoformat())
     assert not at.exception
     assert f"Aucune activité le dimanche {fmt.fr_date(sunday)}" in at.info[0].value
-    # No figure of the day; the only chart is tomorrow's forecast (test_app_forecast.py).
+    # No figure of the day, nothing forecast for it on its eve: the only charts are
+    # tomorrow's calls and staff (test_app_forecast.py).
     assert not at.metric
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 1 and "Appels attendus par demi-heure" in charts[0].proto.spec
+    assert len(charts) == 2 and "Appels attendus par demi-heure" in charts[0].proto.spec
+    assert "Prévu la veille et réalisé" not in [h.value for h in at.header]
 
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN, jour="2015-03-16")
     at.multiselect(key="dept").set_value(["04"]).run()

@@ -51,8 +51,9 @@ def test_wallboard_refresh_interval_is_a_setting(monkeypatch, demo_db_url):
 
 def test_without_wallboard_the_page_keeps_its_tables(monkeypatch, demo_db_url):
     at = open_page(monkeypatch, demo_db_url, PAGE, ROUEN)
-    # Calls and agents, service level, and tomorrow's forecast (not on the wallboard).
-    assert len(at.dataframe) >= 1 and len(at.get("vega_lite_chart")) == 3
+    # Calls and agents, service level, the eve's forecast, tomorrow's calls and staff
+    # (none of the last three on the wallboard).
+    assert len(at.dataframe) >= 1 and len(at.get("vega_lite_chart")) == 5
 
 
 @pytest.mark.parametrize("raw,ok", [("60", 60), (" 15 ", 15), ("5", 5), ("4", None),

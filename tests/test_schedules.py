@@ -312,3 +312,58 @@ def test_adherence_on_the_demo_through_the_command(demo_db_url):
     assert outside.exit_code == 2
     assert outside.output.strip().splitlines() == [
         "Error: --site 'chartres': outside the scope of --as-user"]
+
+
+def _plan_rows(rows):
+    """(agent, local day, UTC start, UTC end) → schema.schedules-like rows in Europe/Paris."""
+    return pl.DataFrame([
+        {"source": "demo", "shift_id": f"{a}-{d:%Y%m%d}-x", "agent_id": a, "site": "rouen",
+         "start_at": s, "end_at": e, "local_date": d, "activity": "telephone"}
+        for a, d, s, e in rows],
+        schema={"source": pl.String, "shift_id": pl.String, "agent_id": pl.String,
+                "site": pl.String, "start_at": pl.Datetime("us"), "end_at": pl.Datetime("us"),
+                "local_date": pl.Date, "activity": pl.String})
+
+
+def test_the_published_rota_rolls_the_latest_same_weekday_forward():
+    from dashboard.demo import rota
+    # Thursday 2015-12-24 and Thursday 2015-12-31: the latter is the latest Thursday.
+    # 08:30 local in winter (UTC+1) is 07:30 UTC.
+    recent = _plan_rows([
+        ("a1", dt.date(2015, 12, 24), UTC(2015, 12, 24, 7, 30), UTC(2015, 12, 24, 11, 0)),
+        ("a2", dt.date(2015, 12, 31), UTC(2015, 12, 31, 7, 30), UTC(2015, 12, 31, 11, 0)),
+        # Tuesday 2015-12-29, the only Tuesday.
+        ("a1", dt.date(2015, 12, 29), UTC(2015, 12, 29, 12, 0), UTC(2015, 12, 29, 16, 0)),
+    ])
+    out = rota.published_rota(recent, dt.date(2015, 12, 31), "Europe/Paris", days=8)
+    # Days 01/01 (holiday: empty) … 08/01: Tuesday 05/01 from 29/12, Thursday 07/01 from
+    # 31/12 (a2, not a1); Friday 01/01 is a holiday and no other weekday had shifts.
+    assert out.select("agent_id", "local_date", "start_at", "end_at").rows() == [
+        ("a1", dt.date(2016, 1, 5), UTC(2016, 1, 5, 12, 0), UTC(2016, 1, 5, 16, 0)),
+        ("a2", dt.date(2016, 1, 7), UTC(2016, 1, 7, 7, 30), UTC(2016, 1, 7, 11, 0)),
+    ]
+    assert out["shift_id"].to_list() == ["a1-20160105-1300", "a2-20160107-0830"]
+    assert out.columns == recent.columns
+
+
+def test_the_published_rota_keeps_local_times_across_the_clock_change():
+    from dashboard.demo import rota
+    # Friday 2015-03-27, 08:30 local = 07:30 UTC (UTC+1). Clocks go forward on Sunday
+    # 29/03: Friday 2015-04-03 at 08:30 local is 06:30 UTC (UTC+2).
+    recent = _plan_rows([
+        ("a1", dt.date(2015, 3, 27), UTC(2015, 3, 27, 7, 30), UTC(2015, 3, 27, 11, 0))])
+    out = rota.published_rota(recent, dt.date(2015, 3, 27), "Europe/Paris", days=7)
+    assert out.select("local_date", "start_at", "end_at").rows() == [
+        (dt.date(2015, 4, 3), UTC(2015, 4, 3, 6, 30), UTC(2015, 4, 3, 10, 0))]
+
+
+def test_the_demo_publishes_four_weeks_of_rota_after_its_last_day(demo_db_url):
+    plan, sessions = _demo_frames(demo_db_url)
+    last = sessions["local_date"].max()
+    ahead = plan.filter(pl.col("local_date") > last)
+    # 2016-01-01 is a public holiday; the 28 days after 31/12/2015 end on 28/01/2016.
+    assert ahead["local_date"].min() == dt.date(2016, 1, 4)
+    assert ahead["local_date"].max() == dt.date(2016, 1, 28)
+    assert dt.date(2016, 1, 1) not in set(ahead["local_date"])
+    assert set(ahead["site"]) == {"rouen", "chartres"}
+    assert plan["shift_id"].n_unique() == plan.height

@@ -3,11 +3,7 @@ site over a period (definitions: dashboard.metrics.adherence)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
-import polars as pl
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.kpis import (BadArgument, _date, _OneLineErrors, as_user_scope,
@@ -15,37 +11,8 @@ from dashboard.cli.kpis import (BadArgument, _date, _OneLineErrors, as_user_scop
 from dashboard.cli.options import db_option, initialised_engine, resolve_db
 from dashboard.core.access import present_agents
 from dashboard.core.filters import Filters
-from dashboard.metrics import adherence as m_adherence
-from dashboard.metrics.grouping import site_period_bounds
+from dashboard.engine.schedule_adherence import period_adherence
 from queries import reference as q_reference
-from queries import schedules as q_schedules
-from queries import sessions as q_sessions
-
-COLUMNS = ("grain", "site", "agent_id", *m_adherence.MINUTES, "adherence", "conformance")
-
-
-def adherence_slots(conn: Connection, filters: Filters) -> pl.DataFrame:
-    """Per agent, local day and half-hour of FILTERS' period and scope: planned and
-    logged-in minutes (dashboard.metrics.adherence.slot_adherence)."""
-    sites = q_reference.site_settings(conn).select("site", "timezone")
-    if filters.sites:
-        sites = sites.filter(pl.col("site").is_in(list(filters.sites)))
-    bounds = site_period_bounds(sites, filters.start, filters.end)
-    if bounds.height == 0:  # no such site: nothing planned
-        lo = hi = dt.datetime.combine(filters.start, dt.time())
-    else:
-        lo, hi = bounds["lo"].min(), bounds["hi"].max()
-    plan = q_schedules.schedule_rows(conn, filters, lo, hi)
-    sessions = q_sessions.session_rows(conn, filters, lo, hi)
-    return m_adherence.slot_adherence(plan, sessions, sites, filters.start, filters.end)
-
-
-def adherence_table(slots: pl.DataFrame) -> pl.DataFrame:
-    """SLOTS → one row per agent (`grain` agent) then per site (`grain` site), COLUMNS."""
-    agents = m_adherence.agent_adherence(slots).with_columns(pl.lit("agent").alias("grain"))
-    sites = m_adherence.site_adherence(slots).with_columns(
-        pl.lit("site").alias("grain"), pl.lit(None, pl.String).alias("agent_id"))
-    return pl.concat([agents.select(COLUMNS), sites.select(COLUMNS)])
 
 
 @click.command("adherence", cls=_OneLineErrors)
@@ -75,7 +42,7 @@ def adherence(start, end, sites, fmt, db_url, as_user) -> None:
             codes = checked_sites(
                 q_reference.site_settings(conn).get_column("site").to_list(), sites, scope)
             filters = Filters(start=start_day, end=end_day, sites=codes, scope=scope)
-            table = adherence_table(adherence_slots(conn, filters))
+        table = period_adherence(engine, filters)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc

@@ -54,6 +54,24 @@ def fr_date(day: dt.date | str | None) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def fr_signed_percent(fraction: float | None, digits: int = 1) -> str:
+    """0.123 → "+12,3 %", −0.04 → "−4,0 %" (a relative change, with its sign)."""
+    if _missing(fraction):
+        return MISSING
+    text = fr_percent(abs(fraction), digits)
+    if text.strip("0,%" + NNBSP) == "":
+        return text  # rounds to zero: no sign
+    return ("+" if fraction > 0 else "−") + text
+
+
+_WEEKDAY_ABBR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+
+
+def fr_weekday_date(day: dt.date) -> str:
+    """2016-01-04 → "lun. 04/01" (a day of the coming weeks, in a table or an axis)."""
+    return f"{_WEEKDAY_ABBR[day.weekday()]} {day:%d/%m}"
+
+
 def fr_duration(seconds: float | int | None) -> str:
     """125 → "2 min 05 s"; 45 → "45 s"; 3725 → "1 h 02 min 05 s" (rounded to the second)."""
     if _missing(seconds):

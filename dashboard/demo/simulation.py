@@ -507,6 +507,8 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
     counts = {"phone": 0, "email": 0, "acts": 0, "sessions": 0}
     carries = {p.site.code: _Carry() for p in plans}
     last_chunk = {p.site.code: len(_chunks(p)) - 1 for p in plans}
+    # The last weeks of each site's rota, rolled forward after the last day (rota.py).
+    recent_rota: dict[str, list[pl.DataFrame]] = {p.site.code: [] for p in plans}
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         if sqlite:
@@ -531,6 +533,8 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                     _insert(conn, schema.acts, acts)
                     _insert(conn, schema.agent_sessions, sessions)
                     _insert(conn, schema.schedules, planned)
+                    recent_rota[plan.site.code].append(planned.filter(
+                        pl.col("local_date") > plan.days[-1] - dt.timedelta(weeks=8)))
                     _insert(conn, schema.surveys, surveys)
                 for agent_id, day in sessions.group_by("agent_id").agg(
                         pl.col("local_date").min()).iter_rows():
@@ -552,6 +556,9 @@ def build_demo(url: str, seed: int = 2015, scale: float = 1.0,
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.commit()
     with engine.begin() as conn:
+        for plan in plans:
+            _insert(conn, schema.schedules, rota.published_rota(
+                pl.concat(recent_rota[plan.site.code]), plan.days[-1], plan.site.tz))
         _insert(conn, schema.local_reception, review_records.local_reception(seed, ref, scale))
         _insert(conn, schema.incidents, outages)
         _insert(conn, schema.staff_surveys,

@@ -47,10 +47,11 @@ def history_filters(engine: Engine, scope: Scope, sites: Sequence[str] = ()
 
 
 def forecast_for(engine: Engine, filters: Filters, ref: fc.Reference, horizon: int,
-                 aht_seconds: float | None = None) -> Forecast:
-    """The HORIZON days after FILTERS' last day, from the history FILTERS spans."""
+                 aht_seconds: float | None = None, source: str = "auto") -> Forecast:
+    """The HORIZON days after FILTERS' last day, from the history FILTERS spans (SOURCE:
+    compute_kpis', "raw" for the benchmark's reading without rollups)."""
     def kpis(f, by, metrics):
-        return compute_kpis(engine, f, by, metrics=metrics)
+        return compute_kpis(engine, f, by, metrics=metrics, source=source)
 
     day_fc, slot_fc = fc.forecast(q_forecast.day_history(kpis, filters),
                                   q_forecast.slot_history(kpis, filters), ref, horizon)

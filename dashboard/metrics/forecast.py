@@ -660,6 +660,23 @@ def forecast(days: pl.DataFrame, slots: pl.DataFrame, ref: Reference,
     return day_frame, _slot_forecast(r, slots, ref, horizon)
 
 
+_Z80 = 1.2815515655446004  # the standard normal's 90 % quantile: an 80 % two-sided band
+
+
+def slot_bounds(expected: float, low: float | None, high: float | None
+                ) -> tuple[float | None, float | None]:
+    """A half-hour's 80 % bounds around EXPECTED from its share of the day's (LOW, HIGH):
+    the day's interval covers the day total, but a half-hour of a few calls also varies
+    by chance around its share. The two spreads add up as variances: the day's (half the
+    interval's width over z = 1.2816) and the Poisson one (the expected count); the
+    bounds are EXPECTED ± z × their combined deviation, the low one never below 0."""
+    if low is None or high is None or np.isnan(low) or np.isnan(high):
+        return low, high
+    z = _Z80
+    spread = math.sqrt(((high - low) / (2 * z)) ** 2 + max(expected, 0.0))
+    return max(0.0, expected - z * spread), expected + z * spread
+
+
 def _slot_forecast(r: _Runs, slots: pl.DataFrame, ref: Reference, horizon: int
                    ) -> pl.DataFrame:
     rows = []
@@ -677,6 +694,7 @@ def _slot_forecast(r: _Runs, slots: pl.DataFrame, ref: Reference, horizon: int
             for slot in site.slots:
                 if site.open[t] and t in totals and not np.isnan(share[slot]):
                     e, lo, hi = (v * share[slot] for v in totals[t])
+                    lo, hi = slot_bounds(e, lo, hi)
                 else:
                     e, lo, hi = 0.0, 0.0, 0.0  # a closed day: no half-hour in hours
                 rows.append((code, origin, h, day, int(slot), e, lo, hi))

@@ -6,6 +6,7 @@ Cached functions take the database URL (a string) rather than an engine, so that
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from dashboard.core.access import Scope, User
 from dashboard.core.filters import Filters, Overrides
 from dashboard.engine import forecasting
 from dashboard.engine import kpis as kpi_engine
-from dashboard.engine import rollups
+from dashboard.engine import rollups, schedule_adherence
 from dashboard.store import database as db
 from dashboard.store import users as users_mod
 from queries import agents, meta, overview
@@ -309,7 +310,8 @@ def review(url: str, filters: Filters):
     return assessment.build(inputs)
 
 
-# --- Aujourd'hui: tomorrow and the next days ----------------------------------------------
+# --- Aujourd'hui and Effectifs: tomorrow and the next weeks ---------------------------------
+FORECAST_HORIZON = 28  # days; both pages read the same entry (Aujourd'hui shows a week)
 
 
 @st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
@@ -326,3 +328,36 @@ def forecast(url: str, scope: Scope, sites: tuple[str, ...], last_day: dt.date, 
     future = Filters(last_day + dt.timedelta(days=1), last_day + dt.timedelta(days=horizon),
                      sites=sites, scope=scope)
     return result, forecasting.planned_agents(engine, future)
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def eve_forecast(url: str, scope: Scope, sites: tuple[str, ...], day: dt.date):
+    """The forecast of DAY made on its eve (history up to the day before) for SITES within
+    SCOPE, or None without a day of history before it."""
+    engine = get_engine(url)
+    found = forecasting.history_filters(engine, scope, sites)
+    if found is None or found[0].start >= day:
+        return None
+    filters, ref = found
+    history = dataclasses.replace(filters, end=day - dt.timedelta(days=1))
+    return forecasting.forecast_for(engine, history, ref, 1)
+
+
+# --- Effectifs and Mes statistiques: schedule adherence -------------------------------------
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, max_entries=32,
+               show_spinner="Calcul du respect du planning…")
+def adherence(url: str, filters: Filters) -> pl.DataFrame:
+    """Adherence per agent and per site of FILTERS (engine.schedule_adherence; raw ids)."""
+    return schedule_adherence.period_adherence(get_engine(url), filters)
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def team_adherence(url: str, site: str, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The anonymous team medians of adherence and conformance of SITE (medians only).
+
+    Callers pass the site of the user's own scope, never one from the request.
+    """
+    return schedule_adherence.team_adherence_medians(get_engine(url), site, start, end)
+
