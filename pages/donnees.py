@@ -1,5 +1,6 @@
 """Données (admins): the imports journal with each import's rejected rows, the freshness of
-the data per site and channel, and the days a site was open but sent nothing."""
+the data per site and channel, the days a site was open but sent nothing, and the e-mails
+`deliver` gave up on."""
 
 import polars as pl
 import streamlit as st
@@ -7,6 +8,7 @@ import streamlit as st
 from dashboard.charts import exports
 from dashboard.core import config
 from dashboard.core import formatting as fmt
+from dashboard.core import localtime
 from dashboard.ui import cache, identity, widgets
 from queries import imports
 
@@ -167,3 +169,26 @@ else:
         gaps["missing_days"].alias("Jours ouvrés manquants"))
     widgets.download_csv(gap_table, "jours-sans-donnees.csv", key="dl-gaps",
                          export=exports.Table(gap_export))
+
+# -- e-mails given up on ----------------------------------------------------------------------
+st.header("Envois par courriel en échec")
+failed = cache.failed_deliveries(url)
+st.caption("Messages des abonnements (python -m dashboard deliver) abandonnés après "
+           "leur dernière tentative, les plus récents d'abord. Heures de Paris.")
+if failed.height == 0:
+    st.success("Aucun envoi en échec.")
+else:
+    kinds = {"daily": "Quotidien", "weekly": "Hebdomadaire", "alert": "Alerte"}
+    paris = localtime.to_local(pl.col("updated_at"), config.DEFAULT_TIMEZONE)
+    failed_table = failed.with_columns(paris.alias("local")).select(
+        pl.col("login").alias("Utilisateur"), pl.col("email").alias("Adresse"),
+        texts(failed["kind"], lambda k: kinds.get(k, k)).alias("Envoi"),
+        pl.col("period").alias("Période"),
+        texts(failed["attempts"], fmt.fr_number).alias("Tentatives"),
+        pl.col("error").fill_null(fmt.MISSING).alias("Dernière réponse"),
+        pl.col("local").map_elements(fr_datetime, return_dtype=pl.String).alias("Abandonné le"),
+    )
+    st.warning(f"{fmt.fr_number(failed.height)} envoi{'s' if failed.height > 1 else ''} en "
+               "échec : vérifiez l'adresse ou le serveur de courriel (DASHBOARD_SMTP_URL). "
+               "Les périodes suivantes sont envoyées normalement.")
+    widgets.data_table(failed_table)

@@ -79,7 +79,8 @@ def test_the_page_shows_history_rejects_freshness_and_gaps(monkeypatch, loaded):
     at = _page(monkeypatch, url)
     assert not at.exception, at.exception
     assert [h.value for h in at.header] == ["Historique des imports", "Fraîcheur des données",
-                                            "Jours sans données"]
+                                            "Jours sans données",
+                                            "Envois par courriel en échec"]
 
     history = _table(at, "Fichier")
     assert list(history["N°"]) == [again.import_id, second.import_id, first.import_id]
@@ -248,3 +249,38 @@ def test_the_last_reception_probe_keeps_to_the_recent_days_on_sqlite(sqlite_url)
         # The recent days' entries of the date index, not every contact of the pair.
         assert "ix_contacts_local_date_site_channel (local_date=? AND site=? AND channel=?)" \
             in plan, plan
+
+
+def test_failed_e_mails_are_listed_with_the_servers_answer(monkeypatch, db_url):
+    from sqlalchemy import insert
+
+    from dashboard.store import schema
+    from dashboard.store.users import save_user
+
+    engine = dbmod.get_engine(db_url)
+    with engine.begin() as conn:
+        save_user(conn, User(login="directeur", role="national", display_name="Direction"))
+        sub = conn.execute(insert(schema.subscriptions).values(
+            login="directeur", kind="daily", email="direction@example.fr",
+            created_at=dt.datetime(2026, 12, 1, 8, 0))).inserted_primary_key[0]
+        # Given up at 05:40 UTC on 07/12/2026: 06:40 in Paris (UTC+1 in winter).
+        conn.execute(insert(schema.deliveries).values(
+            subscription_id=sub, kind="daily", period="daily:2026-12-06", status="failed",
+            attempts=5, due_at=dt.datetime(2026, 12, 7, 5, 0),
+            next_attempt_at=dt.datetime(2026, 12, 7, 5, 40),
+            error="451 4.3.0 boîte pleine", updated_at=dt.datetime(2026, 12, 7, 5, 40)))
+        # A message sent is no failure.
+        conn.execute(insert(schema.deliveries).values(
+            subscription_id=sub, kind="daily", period="daily:2026-12-05", status="sent",
+            attempts=1, due_at=dt.datetime(2026, 12, 6, 5, 0),
+            next_attempt_at=dt.datetime(2026, 12, 6, 5, 0),
+            updated_at=dt.datetime(2026, 12, 6, 5, 1)))
+    at = _page(monkeypatch, db_url)
+    assert not at.exception
+    assert "Envois par courriel en échec" in [h.value for h in at.header]
+    table = next(d.value for d in at.dataframe if "Dernière réponse" in d.value.columns)
+    assert table.to_dict("records") == [{
+        "Utilisateur": "directeur", "Adresse": "direction@example.fr", "Envoi": "Quotidien",
+        "Période": "daily:2026-12-06", "Tentatives": "5",
+        "Dernière réponse": "451 4.3.0 boîte pleine", "Abandonné le": "07/12/2026 06:40"}]
+    assert any("1 envoi en échec" in w.value for w in at.warning)

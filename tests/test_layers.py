@@ -29,8 +29,10 @@ ALLOWED = {
     "demo": {"core", "store", "metrics", "engine", "demo"},
     "ui": {"core", "store", "metrics", "queries", "engine", "charts", "review", "ui"},
     "pages": {"core", "store", "metrics", "queries", "engine", "charts", "review", "ui"},
+    "delivery": {"core", "store", "metrics", "queries", "engine", "charts", "review",
+                 "delivery"},
     "cli": {"core", "store", "metrics", "queries", "engine", "ingest", "charts", "review",
-            "demo", "cli"},
+            "demo", "delivery", "cli"},
     "serve": {"core", "serve"},
     "top": {"cli"},  # dashboard/__init__.py and __main__.py
 }

@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.adherence import adherence
+from dashboard.cli.deliver import deliver
 from dashboard.cli.demo import demo
 from dashboard.cli.forecast import forecast
 from dashboard.cli.ingest import ingest
@@ -17,6 +18,7 @@ from dashboard.cli.report import report
 from dashboard.cli.review import review
 from dashboard.cli.rollups import rollups
 from dashboard.cli.staffing import staffing
+from dashboard.cli.subscriptions import subscriptions
 from dashboard.cli.users import users
 from dashboard.store import database as dbmod
 from dashboard.store import reference
@@ -65,5 +67,6 @@ def reference_load(file: Path, db_url: str | None) -> None:
     click.echo(", ".join(f"{name}: {n}" for name, n in counts.items()))
 
 
-for _command in (adherence, demo, forecast, ingest, kpis, report, review, rollups, staffing, users):
+for _command in (adherence, deliver, demo, forecast, ingest, kpis, report, review, rollups,
+                 staffing, subscriptions, users):
     main.add_command(_command)

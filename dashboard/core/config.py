@@ -73,6 +73,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DASHBOARD_PG_WORK_MEM", "pg_work_mem", "64MB",
             "PostgreSQL: memory each sort or hash of the app's queries may use (`work_mem`, "
             "as `64MB` or `512kB`); `server` keeps the server's own setting"),
+    Setting("DASHBOARD_SMTP_URL", "smtp_url", None,
+            "mail server of `deliver`: `smtp://user:password@host:587?starttls=1` "
+            "(`smtps://` for TLS from the start; user, password and STARTTLS optional)"),
+    Setting("DASHBOARD_MAIL_FROM", "mail_from", None,
+            "sender address of the e-mails `deliver` sends"),
+    Setting("DASHBOARD_PUBLIC_URL", "public_url", "http://localhost:8501",
+            "the app's address as its readers open it, used in the links of e-mails"),
 )
 
 
@@ -180,3 +187,8 @@ def pg_work_mem() -> str | None:
         raise ValueError("DASHBOARD_PG_WORK_MEM must be an amount such as 64MB, 512kB or "
                          f"1GB (or server), not {raw!r}")
     return f"{match[1]}{match[2]}"
+
+
+def public_url() -> str:
+    """The app's address for links (DASHBOARD_PUBLIC_URL), without a trailing slash."""
+    return str(get("DASHBOARD_PUBLIC_URL")).strip().rstrip("/")

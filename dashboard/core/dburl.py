@@ -33,13 +33,21 @@ def masked(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        scheme, sep, rest = url.partition("://")
-        authority, slash, path = rest.partition("/")
-        if "@" in authority:
-            credentials, _, host = authority.rpartition("@")
-            user = credentials.split(":", 1)[0]
-            authority = f"{user}:***@{host}" if ":" in credentials else f"{user}@{host}"
-        return f"{scheme}{sep}{authority}{slash}{path}"
+        return masked_text(url)
+
+
+def masked_text(url: str) -> str:
+    """Any URL's text with what sits between `:` and `@` of its authority shown as `***`
+    (no parsing: for URLs that may be malformed, a database's or a mail server's)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***" if "@" in url else url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        credentials, _, host = authority.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        authority = f"{user}:***@{host}" if ":" in credentials else f"{user}@{host}"
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 # Each kind of problem: (English, French), both completed by the masked URL.

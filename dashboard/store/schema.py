@@ -714,3 +714,51 @@ rollup_agent_acts = Table(
     Column("n", Integer, nullable=False),
     Index(None, "local_date", "site"),
 )
+
+# ------------------------------------------------------------------ mail (issue 23)
+# Who receives what by e-mail. A removed user takes its subscriptions (and their delivery
+# log) with it: nothing may still be sent in the name of a user who no longer exists.
+SUBSCRIPTION_KINDS = ("daily", "weekly", "alert")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("login", String(128), ForeignKey("users.login", ondelete="CASCADE"),
+           nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("created_at", DateTime, nullable=False),  # naive UTC
+    UniqueConstraint("login", "kind", "email"),
+    CheckConstraint(_one_of("kind", SUBSCRIPTION_KINDS), name="kind"),
+)
+
+# Grain: one row per message, subscription × period ("daily:2026-12-06",
+# "weekly:2026-W49", an alert's own key). The unique pair is what makes a message exist
+# once; `status` moves pending → sending (a claim: one UPDATE … WHERE status = …, with
+# `lease_until`) → sent, or back to pending with `next_attempt_at` (back-off), or failed.
+# Times are naive UTC. dashboard/delivery/runner.py is the only writer.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("subscription_id", BigId, ForeignKey("subscriptions.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("period", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("due_at", DateTime, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("lease_until", DateTime),
+    Column("claim_token", String(32)),
+    Column("sent_at", DateTime),
+    Column("message_id", String(255)),
+    Column("error", Text),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("subscription_id", "period"),
+    CheckConstraint(_one_of("kind", SUBSCRIPTION_KINDS), name="kind"),
+    CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+    Index(None, "status", "next_attempt_at"),
+)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy import inspect as sa_inspect
 
 from dashboard.core import config, dburl
 from dashboard.core.access import Scope, User
@@ -361,3 +362,17 @@ def team_adherence(url: str, site: str, start: dt.date, end: dt.date) -> pl.Data
     """
     return schedule_adherence.team_adherence_medians(get_engine(url), site, start, end)
 
+
+# --- Données: e-mails given up on ------------------------------------------------------------
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
+def failed_deliveries(url: str) -> pl.DataFrame:
+    """Messages `deliver` gave up on after its last attempt (store.subscriptions)."""
+    from dashboard.store import subscriptions
+
+    engine = get_engine(url)
+    if not sa_inspect(engine).has_table("deliveries"):
+        return subscriptions.failed_deliveries_schema()
+    with engine.connect() as conn:
+        return subscriptions.failed_deliveries(conn)
