@@ -82,7 +82,7 @@ st.caption(
 own_plan = cache.adherence(url, Filters(start=mine.start, end=mine.end, scope=scope)).filter(
     pl.col("grain") == "agent")
 if own_plan.height:
-    st.subheader("Respect de mon planning")
+    st.header("Respect de mon planning")
     plan_medians = dict(zip(*cache.team_adherence(url, scope.site, mine.start, mine.end)
                             .select("metric", "median")))
     mine_row = own_plan.row(0, named=True)
