@@ -20,10 +20,13 @@ def _slots(rows):
     """(day, slot, expected, agents_needed) → Forecast.slots-like rows."""
     return pl.DataFrame(
         [{"site": "rouen", "local_date": d, "local_slot": s, "expected": e,
-          "low": e * 0.8, "high": e * 1.2, "agents_needed": n} for d, s, e, n in rows],
+          "low": e * 0.8, "high": e * 1.2, "agents_needed": n,
+          "agents_needed_low": max(n - 1, 0), "agents_needed_high": n + 1}
+         for d, s, e, n in rows],
         schema={"site": pl.String, "local_date": pl.Date, "local_slot": pl.Int64,
                 "expected": pl.Float64, "low": pl.Float64, "high": pl.Float64,
-                "agents_needed": pl.Int64})
+                "agents_needed": pl.Int64, "agents_needed_low": pl.Int64,
+                "agents_needed_high": pl.Int64})
 
 
 def _planned(rows):
@@ -42,6 +45,9 @@ def test_a_half_hour_nobody_is_planned_on_is_short_on_a_day_with_a_rota():
     assert frame["agents_planned"].to_list() == [2.0, 3.5, 0.0]
     assert frame["short"].to_list() == [False, False, True]
     assert fc.calls_reading(frame, MON).endswith("1 demi-heure en sous-effectif : 10:00.")
+    table = fc.slots_table(frame)
+    assert table["Agents requis sur l'intervalle"].to_list() == ["1 à 3", "2 à 4", "0 à 2"]
+    assert table["Sous-effectif"].to_list() == ["", "", "oui"]
     # Without any shift that day the plan is unknown, never a shortfall.
     unknown = fc.day_slots(slots, planned.clear(), MON)
     assert unknown["agents_planned"].null_count() == 3

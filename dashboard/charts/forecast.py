@@ -29,8 +29,9 @@ def next_open_day(slots: pl.DataFrame) -> dt.date | None:
 
 
 def day_slots(slots: pl.DataFrame, planned: pl.DataFrame, day: dt.date) -> pl.DataFrame:
-    """DAY's half-hours: `slot`, `expected`, `low`, `high`, `agents_needed`,
-    `agents_planned` (null on a day without any shift), `short` (planned below needed)."""
+    """DAY's half-hours: `slot`, `expected`, `low`, `high`, `agents_needed` and its
+    interval's `agents_needed_low`, `agents_needed_high`, `agents_planned` (null on a day
+    without any shift), `short` (planned below needed)."""
     frame = slots.filter(pl.col("local_date") == day).sort("local_slot")
     plan = planned.filter(pl.col("local_date") == day).select("local_slot", "agents_planned")
     frame = frame.join(plan, on="local_slot", how="left")
@@ -38,8 +39,8 @@ def day_slots(slots: pl.DataFrame, planned: pl.DataFrame, day: dt.date) -> pl.Da
         frame = frame.with_columns(pl.col("agents_planned").fill_null(0.0))
     return frame.select(
         pl.col("local_slot").map_elements(slot_label, return_dtype=pl.String).alias("slot"),
-        "expected", "low", "high", "agents_needed",
-        pl.col("agents_planned"),
+        "expected", "low", "high", "agents_needed", "agents_needed_low",
+        "agents_needed_high", pl.col("agents_planned"),
         (pl.col("agents_planned") < pl.col("agents_needed")).alias("short"),
     )
 
@@ -85,6 +86,8 @@ def slots_table(frame: pl.DataFrame) -> pl.DataFrame:
         pl.format("{} – {}", pl.col("low").round(1), pl.col("high").round(1))
         .str.replace_all(r"\.", ",").alias("Intervalle à 80 %"),
         pl.col("agents_needed").alias("Agents requis (Erlang C)"),
+        pl.format("{} à {}", "agents_needed_low", "agents_needed_high")
+        .alias("Agents requis sur l'intervalle"),
         pl.col("agents_planned").round(1).alias("Agents planifiés"),
         pl.when(pl.col("short")).then(pl.lit("oui")).otherwise(pl.lit(""))
         .alias("Sous-effectif"),
