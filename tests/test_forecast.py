@@ -377,6 +377,25 @@ def test_backtest_command_counts_its_origins(history_db):
                             "campaign_model_wape", "campaign_naive_wape"}
 
 
+def test_origin_gives_the_forecast_made_on_a_past_day(history_db):
+    # Made at the end of Wednesday 8 April: Thursday 9 and Friday 10, both with data.
+    result = run("--db", history_db, "--days", "2", "--origin", "2015-04-08")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert {r["origin"] for r in rows} == {"2015-04-08"}
+    assert {r["day"] for r in rows} == {"2015-04-09", "2015-04-10"}
+    # Three calls every open day: the eve's forecast of Friday is about three.
+    friday = next(r for r in rows if r["grain"] == "day" and r["channel"] == "phone"
+                  and r["day"] == "2015-04-10")
+    assert friday["expected"] == pytest.approx(3, rel=0.2)
+    late = run("--db", history_db, "--origin", "2015-04-11")
+    assert late.exit_code == 2
+    assert late.output.strip().splitlines() == [
+        "Error: --origin 2015-04-11: outside the history, 2015-03-02 to 2015-04-10"]
+    bad = run("--db", history_db, "--origin", "08/04/2015")
+    assert bad.exit_code == 2 and "--origin must be a date YYYY-MM-DD" in bad.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["--site", "nowhere"], "--site 'nowhere': no such site"),
     (["--days", "29"], "--days"),

@@ -4,14 +4,15 @@ measured accuracy against the seasonal naive forecast (dashboard.metrics.forecas
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
 import polars as pl
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.cli.kpis import (BadArgument, _OneLineErrors, as_user_scope, checked_sites,
-                                one_line, to_csv, to_json)
+from dashboard.cli.kpis import (BadArgument, _date, _OneLineErrors, as_user_scope,
+                                checked_sites, one_line, to_csv, to_json)
 from dashboard.cli.options import db_option, initialised_engine, resolve_db
 from dashboard.engine import forecasting
 from dashboard.engine.kpis import compute_kpis
@@ -86,23 +87,34 @@ def _slot_key() -> pl.Expr:
 @click.option("--aht-seconds", type=click.FloatRange(min=0, min_open=True), default=None,
               help="handle time for every half-hour [default: the recent weeks' AHT of "
                    "the same weekday and half-hour]")
+@click.option("--origin", "origin", default=None, metavar="YYYY-MM-DD",
+              help="forecast as made at the end of this day, from the data up to it (the "
+                   "eve's forecast of the next day, to set beside what happened) "
+                   "[default: the last day with data]")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="json",
               show_default=True)
 @db_option
 @_as_user_option
 @click.pass_context
-def forecast(ctx, sites, horizon, aht_seconds, fmt, db_url, as_user) -> None:
+def forecast(ctx, sites, horizon, aht_seconds, origin, fmt, db_url, as_user) -> None:
     """Contacts expected per day (each site, channel and département) and calls per
     half-hour of the opening hours (each site) for the --days after the last day with
     data, with the 80 % interval, and the agents Erlang C needs per half-hour for the
-    site's service-level target. One object (JSON) or line (CSV) per row: `grain` day or
+    site's service-level target; with --origin D, the forecast made from the data up to
+    D. One object (JSON) or line (CSV) per row: `grain` day or
     slot, `site`, `channel`, `department` (day rows), `origin`, `day`, `slot` (slot
     rows), `horizon_days`, `expected`, `low`, `high`, and on slot rows `aht_seconds`,
     `agents_needed`, `agents_needed_low`, `agents_needed_high`."""
     if ctx.invoked_subcommand is not None:
         return
+    origin_day = _date(origin, "--origin") if origin else None
     try:
         engine, filters, ref = _inputs(db_url, sites, as_user)
+        if origin_day is not None:
+            if not filters.start <= origin_day <= filters.end:
+                raise BadArgument(f"--origin {origin_day}: outside the history, "
+                                  f"{filters.start} to {filters.end}")
+            filters = dataclasses.replace(filters, end=origin_day)
         result = forecasting.forecast_for(engine, filters, ref, horizon, aht_seconds)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
