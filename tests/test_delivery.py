@@ -308,7 +308,7 @@ def test_agent_with_no_activity_and_a_day_with_no_data_say_so(crafted, smtp_serv
     subscribe(crafted, "sup.chartres")
     run(crafted, server)
     text, _ = parts(inbox.to("agent.a9@example.fr")[0])
-    assert "Aucune activité enregistrée à votre nom du 04/12/2026" in text
+    assert "Aucune activité enregistrée à votre nom le 04/12/2026." in text
     # Tuesday 08/12 06:30: the 07/12 is due, and nothing was imported for it.
     run(crafted, server, due.to_utc(dt.datetime(2026, 12, 8, 6, 30)))
     latest = inbox.to("sup.chartres@example.fr")[-1]

@@ -222,7 +222,9 @@ def _agent(engine: Engine, user: User, scope: Scope, period: Period, title: str,
     who = user.display_name or user.login
     site = names.get(scope.site, scope.site)
     if team.own_rows(mine).height == 0:
-        line = f"Aucune activité enregistrée à votre nom {_days(period)}."
+        when = (f"le {fmt.fr_date(period.start)}" if period.start == period.end else
+                f"la semaine du {fmt.fr_date(period.start)} au {fmt.fr_date(period.end)}")
+        line = f"Aucune activité enregistrée à votre nom {when}."
         return Content(title, f"{who},\n\n{line}\n\nOuvrir vos statistiques : {url}\n",
                        _page(title, f"<p>{html.escape(line)}</p>", url))
     # The same function as the page: medians only, withheld below team.MIN_AGENTS agents.
