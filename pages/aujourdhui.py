@@ -16,6 +16,7 @@ from dashboard.core import formatting as fmt
 from dashboard.core.config import DEFAULT_TIMEZONE, default_thresholds
 from dashboard.core.filters import Filters
 from dashboard.engine import page_reads, series
+from dashboard.metrics import alerts as alert_rules
 from dashboard.metrics.definitions import METRICS_BY_KEY
 from dashboard.ui import cache, identity, navigation, sidebar, widgets
 
@@ -89,6 +90,22 @@ def tile(column, key: str, now: dict, before: dict | None) -> None:
     )
 
 
+def alerts_view(day: dt.date) -> None:
+    """The day's threshold alerts, first: one warning per open alert, one caption per
+    alert that recovered (the wallboard shows the open ones only)."""
+    episodes = cache.day_alerts(url, scope, tuple(in_view), day)
+    named = len(in_view) > 1
+
+    def prefix(ep) -> str:
+        return f"{fmt.md_text(site_names.get(ep.site, ep.site))} · " if named else ""
+
+    for ep in (e for e in episodes if e.is_open):
+        st.warning(prefix(ep) + alert_rules.warning_line(ep),
+                   icon=":material/notifications_active:")
+    for ep in ([] if wallboard else [e for e in episodes if not e.is_open]):
+        st.caption(f":material/check: {prefix(ep)}{alert_rules.recovered_line(ep)}")
+
+
 def freshness_caption(today: Filters) -> None:
     """When the figures were computed, and from which last contact."""
     latest = series.local_time(cache.latest_received_at(url, today), tz)
@@ -105,6 +122,7 @@ def live_view() -> None:
     # The wallboard follows the data: past midnight it moves on to the new day.
     day = (cache.last_day_with_data(url, scope, shared.sites) or last) if wallboard \
         else chosen_day
+    alerts_view(day)
     st.caption(f"**{series.fr_day(day)}** · {where}"
                + ("" if shared.sites or len(in_view) == 1 or wallboard
                   else " (choisissez un site dans la barre latérale pour le détail d'un site)"))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.cli.options import db_option, initialised_engine, resolve_db
 from dashboard.core import config
-from dashboard.delivery import due, runner, smtp
+from dashboard.delivery import alerts, due, runner, smtp
 
 
 def parse_now(value: str | None) -> dt.datetime:
@@ -57,6 +57,8 @@ def deliver(now, db_url) -> None:
         if not inspect(engine).has_table("deliveries"):
             raise click.ClickException("no subscriptions table in this database: run "
                                        "`python -m dashboard db upgrade` first")
+        if inspect(engine).has_table("alerts"):  # thresholds first: their messages go now
+            click.echo(alerts.evaluate(engine, start).line())
         summary = runner.deliver(
             engine, start, functools.partial(smtp.send, settings), mail_from,
             config.public_url(), scrub=settings.scrub, report=click.echo)

@@ -58,6 +58,11 @@ Builder = Callable[[Engine, User, str, str], messages.Content]
 Mailer = Callable[[EmailMessage], None]
 
 
+class Withheld(Exception):
+    """A builder's refusal to build a message for this reader (an alert of a site the
+    user may not see): the row is failed at once, never retried."""
+
+
 def _periodic(engine: Engine, user: User, key: str, public_url: str) -> messages.Content:
     return messages.build(engine, user, due.parse_key(key), public_url)
 
@@ -248,7 +253,7 @@ def deliver(engine: Engine, start: dt.datetime, mailer: Mailer, mail_from: str,
             mailer(compose(content, mail_from, row["email"], msg_id, clock.now()))
         except Exception as exc:  # any failure to build or send is one refused attempt
             error = scrub(_one_line(exc))
-            if row["attempts"] >= MAX_ATTEMPTS:
+            if row["attempts"] >= MAX_ATTEMPTS or isinstance(exc, Withheld):
                 _finish(engine, delivery_id, token, status="failed", lease_until=None,
                         error=error, updated_at=clock.now())
                 summary.failed.append(f"{label}: {error}")

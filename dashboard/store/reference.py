@@ -1,5 +1,5 @@
 """Reference data (sites, départements, coverage, campaigns and their deadlines, the
-review's objective targets): load from TOML, read back."""
+review's objective targets, the sites' alert thresholds): load from TOML, read back."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ _KEYS = {
     # department absent (every département) is a NULL in the key, matched as IS NULL.
     "deadlines": ("campaign", "day", "department"),
     "objectives": ("key",),
+    "alerts": ("site", "metric"),
 }
+# Sections whose table has another name.
+_TABLES = {"alerts": "alert_thresholds"}
+ALERT_MINUTES = (30, 240)  # the window's bounds, in minutes, by steps of 30
 
 
 class ReferenceError(ValueError):
@@ -61,14 +65,43 @@ def read_reference(path: Path = PILOT_FILE) -> dict[str, list[dict]]:
         if not isinstance(row.get("day"), dt.date) or isinstance(row.get("day"), dt.datetime):
             raise ReferenceError(f"{path}: deadline day must be a TOML date, got "
                                  f"{row.get('day')!r}")
+    for row in out["alerts"]:
+        _check_alert(path, row)
     return out
+
+
+def _check_alert(path: Path, row: dict) -> None:
+    """One [[alerts]] entry: its site, metric, threshold and window (minutes, default 60)."""
+    site, metric = row.get("site"), row.get("metric")
+    if not is_code(site):
+        raise ReferenceError(f"{path}: alert site code {site!r} must be {CODE_RULE}")
+    if metric not in schema.ALERT_METRICS:
+        raise ReferenceError(f"{path}: alert {site}: metric {metric!r} is not one of "
+                             f"{', '.join(schema.ALERT_METRICS)}")
+    value = row.get("threshold")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ReferenceError(f"{path}: alert {site} {metric}: threshold must be a number, "
+                             f"got {value!r}")
+    if metric in ("answer_rate", "service_level") and not 0 <= value <= 1:
+        raise ReferenceError(f"{path}: alert {site} {metric}: threshold must be a fraction "
+                             f"between 0 and 1, got {value!r}")
+    if metric == "backlog" and value < 0:
+        raise ReferenceError(f"{path}: alert {site} backlog: threshold must be a count of "
+                             f"e-mails, 0 or more, got {value!r}")
+    minutes = row.setdefault("minutes", 60)
+    low, high = ALERT_MINUTES
+    if (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes % 30
+            or not low <= minutes <= high):
+        raise ReferenceError(f"{path}: alert {site} {metric}: minutes must be a multiple "
+                             f"of 30 from {low} to {high}, got {minutes!r}")
+    row["threshold"] = float(value)
 
 
 def upsert_reference(conn: Connection, data: dict[str, list[dict]]) -> dict[str, int]:
     """Insert or update reference rows by their natural keys; returns rows written per table."""
     counts = {}
     for name in _KEYS:
-        table = schema.metadata.tables[name]
+        table = schema.metadata.tables[_TABLES.get(name, name)]
         keys = _KEYS[name]
         n = 0
         for row in data.get(name, []):

@@ -762,3 +762,47 @@ deliveries = Table(
     CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
     Index(None, "status", "next_attempt_at"),
 )
+
+# ------------------------------------------------------------ threshold alerts (issue 23)
+# Reference data: one threshold per site and metric (store/reference.py loads [[alerts]]).
+# answer_rate / service_level: a fraction, fires BELOW it; backlog: a count of e-mails,
+# fires ABOVE it; staffing_gap: agents logged in − required, fires BELOW it. `minutes`:
+# the window the crossing must last (a multiple of 30; ignored for backlog).
+ALERT_METRICS = ("answer_rate", "service_level", "backlog", "staffing_gap")
+
+alert_thresholds = Table(
+    "alert_thresholds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(32), ForeignKey("sites.code", ondelete="CASCADE"), nullable=False),
+    Column("metric", String(16), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("minutes", Integer, nullable=False, server_default="60"),
+    UniqueConstraint("site", "metric"),
+    CheckConstraint(_one_of("metric", ALERT_METRICS), name="metric"),
+    CheckConstraint("minutes >= 30 AND minutes <= 240 AND minutes % 30 = 0", name="minutes"),
+)
+
+# Grain: one row per alert episode, site × metric × local day × first half-hour of the
+# crossing window (local slot 0..47). Open while closed_at is null; at most one open per
+# site and metric (dashboard/delivery/alerts.py, the only writer, checks it inside its
+# transaction, and the unique key makes a concurrent run's second insert a no-op).
+# closed_value null with closed_at set: closed by the day change, not by a recovery.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("site", String(32), ForeignKey("sites.code", ondelete="CASCADE"), nullable=False),
+    Column("metric", String(16), nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("opened_slot", SmallInteger, nullable=False),
+    Column("opened_value", Float),
+    Column("opened_at", DateTime, nullable=False),  # naive UTC, the run's time
+    Column("closed_slot", SmallInteger),
+    Column("closed_value", Float),
+    Column("closed_at", DateTime),
+    UniqueConstraint("site", "metric", "local_date", "opened_slot"),
+    CheckConstraint(_one_of("metric", ALERT_METRICS), name="metric"),
+    Index(None, "local_date", "site"),
+)

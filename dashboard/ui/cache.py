@@ -376,3 +376,18 @@ def failed_deliveries(url: str) -> pl.DataFrame:
         return subscriptions.failed_deliveries_schema()
     with engine.connect() as conn:
         return subscriptions.failed_deliveries(conn)
+
+
+# --- Aujourd'hui: threshold alerts of the day ------------------------------------------------
+
+
+@st.cache_data(hash_funcs=KEYS, ttl=LIVE_TTL_SECONDS, show_spinner=False)
+def day_alerts(url: str, scope: Scope, sites: tuple[str, ...], day: dt.date) -> list:
+    """The threshold alerts of DAY for SITES within SCOPE (engine.alert_reads.day_alerts:
+    metrics.alerts.Episode)."""
+    from dashboard.engine import alert_reads
+
+    engine = get_engine(url)
+    if not sa_inspect(engine).has_table("alerts"):
+        return []
+    return alert_reads.day_alerts(engine, scope, sites, day)
