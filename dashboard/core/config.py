@@ -75,7 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
             "as `64MB` or `512kB`); `server` keeps the server's own setting"),
     Setting("DASHBOARD_SMTP_URL", "smtp_url", None,
             "mail server of `deliver`: `smtp://user:password@host:587?starttls=1` "
-            "(`smtps://` for TLS from the start; user, password and STARTTLS optional)"),
+            "(`smtps://` for TLS from the start; user, password and STARTTLS optional; "
+            "`&cafile=PATH` trusts that CA instead of the system's)"),
     Setting("DASHBOARD_MAIL_FROM", "mail_from", None,
             "sender address of the e-mails `deliver` sends"),
     Setting("DASHBOARD_PUBLIC_URL", "public_url", "http://localhost:8501",
