@@ -6,8 +6,9 @@ slot for answer_rate, service_level and staffing_gap; by () for the day's backlo
 module never computes a rate.
 
 - The window: the last K *complete* half-hours of the day that lie within the site's
-  opening hours on an open day (an open weekday that is not a public holiday). A half-hour is complete when the site's latest
-  imported contact is at or after its end (`complete_slots`).
+  opening hours on an open day (an open weekday that is not a public holiday). A
+  half-hour is complete when the site's latest imported contact is at or after its end
+  (`complete_slots`).
 - CROSSED ("sustained for N minutes", like Prometheus' `for:`): the metric is on the wrong
   side in every one of the K half-hours; a half-hour without a value (no call) is not on
   the wrong side, so it breaks the run.
