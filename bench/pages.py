@@ -79,6 +79,22 @@ class Context:
         first = first if isinstance(first, dt.date) or first is None else \
             dt.date.fromisoformat(str(first)[:10])
         self.pilot = (min(first, self.last) if first else self.year[0], self.last)
+        self.alert_metrics = _alert_metrics(engine, self.site, self.last)
+
+
+def _alert_metrics(engine, site: str, day: dt.date) -> tuple[str, ...]:
+    """What Aujourd'hui reads by slot for SITE's thresholds (none before migration 0016)."""
+    from sqlalchemy import inspect
+
+    from dashboard.core.access import ALL_ROWS
+    from dashboard.engine import alert_reads
+    from queries import alerts as q_alerts
+
+    if not inspect(engine).has_table("alert_thresholds"):
+        return ()
+    with engine.connect() as conn:
+        found = q_alerts.thresholds(conn, Filters(day, day, sites=(site,), scope=ALL_ROWS))
+    return alert_reads.slot_metrics(alert_reads.thresholds_of(found))
 
 
 def _days(ctx: Context, n: int) -> tuple[dt.date, dt.date]:
@@ -110,7 +126,11 @@ def page_calls(ctx: Context, view: str) -> dict[str, list[Call]]:
                        (f(today, sup), ("site", "agent"), None, r.TODAY_AGENTS),
                        # The eve's forecast beside the calls received (its model: bench/
                        # forecast.py).
-                       (f(today, sup, sites=(ctx.site,)), ("slot",), None, ("received",))],
+                       (f(today, sup, sites=(ctx.site,)), ("slot",), None, ("received",)),
+                       # The day's threshold alerts (engine/alert_reads.py), when the
+                       # site has thresholds by half-hour.
+                       *([(f(today, sup, sites=(ctx.site,)), ("slot",), None,
+                           ctx.alert_metrics)] if ctx.alert_metrics else [])],
         "campagnes": [(f(quarter, sup), ("day", "channel"), None, r.CAMPAIGN_LOAD),
                       (f(quarter, sup), ("day", "slot"), None, r.CAMPAIGN_LOAD)],
         "actes": [(f(month, sup), (), None, r.ACTS_TOTAL),

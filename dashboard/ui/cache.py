@@ -390,4 +390,7 @@ def day_alerts(url: str, scope: Scope, sites: tuple[str, ...], day: dt.date) -> 
     engine = get_engine(url)
     if not sa_inspect(engine).has_table("alerts"):
         return []
-    return alert_reads.day_alerts(engine, scope, sites, day)
+    # The figures through kpis_live() (the day in progress stays fresh): the benchmark
+    # (bench/pages.py) times them with the page's other reads.
+    return alert_reads.day_alerts(engine, scope, sites, day,
+                                  lambda f, by, metrics: kpis_live(url, f, tuple(by), metrics))
