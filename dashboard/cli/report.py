@@ -17,7 +17,7 @@ from dashboard.review import assessment
 from dashboard.review import report as report_mod
 from dashboard.store import database as dbmod
 from dashboard.store import users as users_mod
-from queries import overview, reference, staffing
+from queries import overview, reference
 
 
 @click.command("report", cls=_OneLineErrors)
@@ -81,12 +81,7 @@ def report(start, end, sites, out, db_url, as_user) -> None:
             def kpis(f, by, metrics):
                 return compute_kpis(engine, f, by, metrics=metrics)
 
-            review = assessment.build(assessment.gather(conn, kpis, filters))
-            hours = staffing.site_hours(conn)
-        names = dict(zip(coverage["site"], coverage["site_name"]))
-        data = report_mod.collect(
-            kpis, filters, coverage, campaigns, report_mod.perimeter_label(filters, names),
-            review, dict(zip(hours["site"], hours["timezone"])))
+            data, _ = report_mod.read_report(conn, kpis, filters, coverage, campaigns)
     except SQLAlchemyError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(f"database error: {first}") from exc

@@ -28,10 +28,9 @@ from dashboard.delivery.due import Period
 from dashboard.engine import page_reads, team
 from dashboard.engine.kpis import compute_kpis
 from dashboard.metrics.definitions import METRICS_BY_KEY
-from dashboard.review import assessment
 from dashboard.review import report as report_mod
 from dashboard.store import schema
-from queries import overview, reference, staffing
+from queries import overview, reference
 
 # The figures of a manager's daily message, in the order shown.
 DAILY_METRICS = ("received", "answered", "answer_rate", "service_level", "emails_received",
@@ -250,20 +249,16 @@ def _agent(engine: Engine, user: User, scope: Scope, period: Period, title: str,
 
 def _review(engine: Engine, scope: Scope, period: Period, title: str, public_url: str,
             names: dict[str, str]) -> Content:
-    # The same steps as `python -m dashboard report`, for the week and the reader's scope.
+    # The report of `python -m dashboard report`, for the week and the reader's scope.
     filters = Filters(start=period.start, end=period.end, scope=scope)
 
     def kpis(f, by, metrics):
         return compute_kpis(engine, f, by, metrics=metrics)
 
     with engine.connect() as conn:
-        coverage = overview.coverage_periods(conn)
-        campaigns = reference.campaign_rows(conn)
-        review = assessment.build(assessment.gather(conn, kpis, filters))
-        hours = staffing.site_hours(conn)
-    data = report_mod.collect(
-        kpis, filters, coverage, campaigns, report_mod.perimeter_label(filters, names),
-        review, dict(zip(hours["site"], hours["timezone"])))
+        data, review = report_mod.read_report(conn, kpis, filters,
+                                              overview.coverage_periods(conn),
+                                              reference.campaign_rows(conn))
     page = REVIEW_PAGE if scope.sees_all_sites else SITE_WEEK_PAGE
     url = link(public_url, page, period.start, period.end)
     lines = [f"Bilan {_days(period)} – {_perimeter(scope, names)}.", "", "Objectifs :"]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import altair as alt
 import polars as pl
+from sqlalchemy import Connection
 
 from dashboard.charts import review as review_charts
 from dashboard.charts import review_records as records
@@ -39,6 +40,7 @@ from dashboard.metrics.definitions import METRICS_BY_KEY
 from dashboard.review import assessment
 from dashboard.review import figures as review
 from dashboard.store.schema import STAFF_QUESTIONS
+from queries import staffing as q_staffing
 
 # (filters, by, metrics read or None for all) → compute_kpis' frame
 KpiFunction = Callable[[Filters, tuple[str, ...], tuple[str, ...] | None], pl.DataFrame]
@@ -144,6 +146,20 @@ def span_filters(filters: Filters, coverage: pl.DataFrame) -> Filters:
     return Filters(start=start, end=filters.end, sites=filters.sites,
                    departments=filters.departments, channels=filters.channels,
                    queues=filters.queues, agents=filters.agents, scope=filters.scope)
+
+
+def read_report(conn: Connection, kpis: KpiFunction, filters: Filters,
+                coverage: pl.DataFrame, campaigns: pl.DataFrame
+                ) -> tuple[ReviewData, assessment.Review]:
+    """Everything the report of FILTERS shows, read on CONN and through KPIS: its frames
+    and the Review (one road for `python -m dashboard report` and the weekly e-mail).
+    COVERAGE and CAMPAIGNS: queries.overview.coverage_periods, reference.campaign_rows."""
+    review_obj = assessment.build(assessment.gather(conn, kpis, filters))
+    hours = q_staffing.site_hours(conn)
+    names = dict(zip(coverage["site"], coverage["site_name"]))
+    data = collect(kpis, filters, coverage, campaigns, perimeter_label(filters, names),
+                   review_obj, dict(zip(hours["site"], hours["timezone"])))
+    return data, review_obj
 
 
 def collect(kpis: KpiFunction, filters: Filters, coverage: pl.DataFrame,
